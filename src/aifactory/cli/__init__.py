@@ -1,0 +1,1 @@
+"""The `factory` command: thin front end over `aifactory.service`."""

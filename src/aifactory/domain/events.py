@@ -1,0 +1,130 @@
+"""What happens during a run, as data.
+
+The engine only emits events; the ledger, the live progress display (and later the dashboard and
+the MCP server) subscribe. Sinks are called synchronously and in order, so a sink that records the
+event (the ledger) has done so before the engine takes its next action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aifactory.domain.run import AttemptState, Role, RunState, StepState
+from aifactory.domain.usage import Usage
+from aifactory.domain.verdict import Verdict
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime = Field(default_factory=_now)
+
+
+class RunStarted(_Event):
+    kind: Literal["run-started"] = "run-started"
+    run_id: str
+    title: str
+    ask: str
+    plan_path: str
+    repo: str
+    base_commit: str
+    attempts: int
+    steps: int
+
+
+class AttemptPlanned(_Event):
+    """Emitted before the worktree and branch exist, so they can always be found and cleaned."""
+
+    kind: Literal["attempt-planned"] = "attempt-planned"
+    run_id: str
+    attempt: str
+    branch: str
+    worktree: str
+
+
+class AttemptChanged(_Event):
+    kind: Literal["attempt-changed"] = "attempt-changed"
+    run_id: str
+    attempt: str
+    state: AttemptState
+    reason: str = ""
+
+
+class StepStarted(_Event):
+    kind: Literal["step-started"] = "step-started"
+    run_id: str
+    attempt: str
+    index: int
+    total: int
+    title: str
+
+
+class StepFinished(_Event):
+    kind: Literal["step-finished"] = "step-finished"
+    run_id: str
+    attempt: str
+    index: int
+    state: StepState
+    commit: str | None = None
+    summary: str = ""
+    reason: str = ""
+
+
+class ModelCalled(_Event):
+    """One request on the wire; failed requests are recorded too, with their error."""
+
+    kind: Literal["model-called"] = "model-called"
+    run_id: str | None = None
+    attempt: str | None = None
+    step: int | None = None
+    role: Role
+    provider: str
+    model: str
+    usage: Usage = Usage()
+    latency_ms: int
+    error: str | None = None
+
+
+class VerdictReached(_Event):
+    kind: Literal["verdict-reached"] = "verdict-reached"
+    run_id: str
+    attempt: str
+    verdict: Verdict
+
+
+class RunFinished(_Event):
+    kind: Literal["run-finished"] = "run-finished"
+    run_id: str
+    state: RunState
+    reason: str = ""
+
+
+Event = Annotated[
+    RunStarted | AttemptPlanned | AttemptChanged | StepStarted | StepFinished | ModelCalled | VerdictReached | RunFinished,
+    Field(discriminator="kind"),
+]
+
+EventSink = Callable[[Event], None]
+"""Anything that takes events: the ledger recorder, a progress display, a test's list.append."""
+
+
+class EventBus:
+    """Fans each event out to every subscriber, in subscription order."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        self._sinks: list[EventSink] = list(sinks)
+
+    def subscribe(self, sink: EventSink) -> None:
+        self._sinks.append(sink)
+
+    def __call__(self, event: Event) -> None:
+        for sink in self._sinks:
+            sink(event)

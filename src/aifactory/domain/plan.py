@@ -1,0 +1,143 @@
+"""The plan: the contract between planner, reviewer, executors and verifiers.
+
+A plan carries the ask verbatim, the clarifying questions and their answers, the implementation
+plan and the task list. It is rendered to and parsed from `plans/<slug>-plan.md`; the validators
+here keep every value representable in that file, so the two round-trip.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+
+from aifactory.domain.markdown import first_heading_at_or_above
+
+
+class Complexity(StrEnum):
+    """How hard a step is; the agent mix may route simple and complex steps to different models."""
+
+    SIMPLE = "simple"
+    COMPLEX = "complex"
+
+
+def _one_line(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+"""A non-empty single line: whitespace runs, newlines included, collapse to one space."""
+
+
+def _section_text(value: str, *, deepest_reserved: int) -> str:
+    """Strip blank edges and refuse headings that would end the section they live in."""
+    value = value.strip("\n").rstrip()
+    found = first_heading_at_or_above(value, deepest_reserved)
+    if found is not None:
+        line, title = found
+        depth = "#" * deepest_reserved
+        raise ValueError(
+            f"line {line + 1} is a heading ({title!r}); headings up to {depth} delimit the plan file, "
+            f"use {'#' * (deepest_reserved + 1)} or deeper inside this text"
+        )
+    return value
+
+
+class Question(BaseModel):
+    """A clarifying question; `answer` is None while the question is open."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: OneLine
+    answer: str | None = None
+
+    @field_validator("answer")
+    @classmethod
+    def _answer(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = _section_text(value, deepest_reserved=3)
+        return value or None
+
+    @property
+    def is_open(self) -> bool:
+        return self.answer is None
+
+
+class Step(BaseModel):
+    """One entry of the task list; executing it ends in exactly one commit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: OneLine
+    description: str = ""
+    files: tuple[str, ...] = ()
+    complexity: Complexity = Complexity.SIMPLE
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        return _section_text(value, deepest_reserved=3)
+
+    @field_validator("files")
+    @classmethod
+    def _files(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(name.strip() for name in value if name.strip())
+        for name in cleaned:
+            if "," in name:
+                raise ValueError(f"file name {name!r} contains a comma; list one path per entry")
+        return cleaned
+
+
+class Plan(BaseModel):
+    """Everything a run needs to know about what to build and how."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: OneLine
+    ask: str
+    context: tuple[OneLine, ...] = ()
+    questions: tuple[Question, ...] = ()
+    body: str = ""
+    review: str = ""
+    steps: tuple[Step, ...] = ()
+
+    @field_validator("ask")
+    @classmethod
+    def _ask(cls, value: str) -> str:
+        value = value.strip("\n").rstrip()
+        if not value.strip():
+            raise ValueError("the ask must not be empty")
+        return value
+
+    @field_validator("body", "review")
+    @classmethod
+    def _sections(cls, value: str) -> str:
+        return _section_text(value, deepest_reserved=2)
+
+    @property
+    def open_questions(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.is_open)
+
+    @property
+    def is_ready(self) -> bool:
+        """A plan can be run once no question is open and it has a task list."""
+        return not self.open_questions and bool(self.steps)
+
+
+def slugify(text: str, *, max_length: int = 48) -> str:
+    """A lowercase, dash-separated name for files and branches, cut at a word boundary."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > max_length:
+            break
+        slug = candidate
+    return slug or "task"

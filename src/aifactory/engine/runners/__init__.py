@@ -1,0 +1,1 @@
+"""Runners execute attempts: locally with asyncio now, on a cluster later."""

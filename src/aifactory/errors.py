@@ -1,0 +1,89 @@
+"""One exception tree for the whole factory.
+
+Every error a person can see is a `FactoryError`. Front ends map the class to an exit code in one
+place (`cli/errors.py`); the message always names what is wrong and how to fix it.
+
+    FactoryError
+    ├── UserError                 bad input: fix a file, flag or setting, then run again (exit 2)
+    │   ├── LocatedError          bad input inside a file, reported as `path:line: message`
+    │   ├── ConfigError           .factory/config.toml (or the user's config) is invalid
+    │   ├── NotARepositoryError   not inside a git work tree, or no commit yet
+    │   ├── PlanFileError         a plan file is unreadable or malformed
+    │   ├── BlueprintError        a blueprint template is missing or broken
+    │   └── NotFoundError         no such run, attempt or file
+    ├── GitError                  a git command failed (exit 1)
+    ├── ModelError                a provider failed after bounded retries (retryable: a later try may work)
+    │   └── RoleOutputError       a model kept answering in the wrong shape (not retryable)
+    ├── StepError                 a step did not finish (turn limit, refused tool, model error)
+    └── Interrupted               Ctrl-C or a signal stopped the work (exit 130)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FactoryError(Exception):
+    """Base of every error the factory reports to a person."""
+
+    retryable: bool = False
+
+
+class UserError(FactoryError):
+    """The input is wrong; running again unchanged will fail again."""
+
+
+class LocatedError(UserError):
+    """Bad input inside a file: the message starts with `path:line:` like a compiler's."""
+
+    def __init__(self, message: str, *, path: Path | None = None, line: int | None = None) -> None:
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(where + message)
+        self.path = path
+        self.line = line
+
+
+class ConfigError(LocatedError):
+    """A configuration file or value is invalid; the message names file, line and key."""
+
+
+class NotARepositoryError(UserError):
+    """The factory works on a git repository with at least one commit."""
+
+
+class PlanFileError(LocatedError):
+    """A plan file cannot be read or parsed; the message names file and line."""
+
+
+class BlueprintError(UserError):
+    """A blueprint template is missing or does not render."""
+
+
+class NotFoundError(UserError):
+    """A run, attempt or file that was named does not exist."""
+
+
+class GitError(FactoryError):
+    """A git command failed; the message carries git's own words."""
+
+
+class ModelError(FactoryError):
+    """A model call failed after the bounded retries."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class RoleOutputError(ModelError):
+    """The model kept answering in a shape that does not validate."""
+
+
+class StepError(FactoryError):
+    """A step of an attempt did not finish."""
+
+
+class Interrupted(FactoryError):
+    """The user or a signal stopped the work; what was committed stays."""

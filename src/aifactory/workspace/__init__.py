@@ -1,0 +1,1 @@
+"""Everything that touches git and processes: typed git calls, worktrees, bounded subprocesses."""
