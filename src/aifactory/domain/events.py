@@ -108,7 +108,14 @@ class RunFinished(_Event):
 
 
 Event = Annotated[
-    RunStarted | AttemptPlanned | AttemptChanged | StepStarted | StepFinished | ModelCalled | VerdictReached | RunFinished,
+    RunStarted
+    | AttemptPlanned
+    | AttemptChanged
+    | StepStarted
+    | StepFinished
+    | ModelCalled
+    | VerdictReached
+    | RunFinished,
     Field(discriminator="kind"),
 ]
 

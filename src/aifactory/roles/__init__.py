@@ -1,1 +1,1 @@
-"""Roles: planner, plan reviewer, executor and verifiers, each a prompt from the blueprint and a typed answer."""
+"""Roles: planner, plan reviewer, executor and verifiers: a blueprint prompt and a typed answer each."""
