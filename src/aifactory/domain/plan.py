@@ -48,6 +48,14 @@ def _section_text(value: str, *, deepest_reserved: int) -> str:
     return value
 
 
+def _plan_section(value: str) -> str:
+    return _section_text(value, deepest_reserved=2)
+
+
+PlanSection = Annotated[str, AfterValidator(_plan_section)]
+"""Text that fits under a `##` section of the plan file: no `#` or `##` headings outside fences."""
+
+
 class Question(BaseModel):
     """A clarifying question; `answer` is None while the question is open."""
 
@@ -103,8 +111,8 @@ class Plan(BaseModel):
     ask: str
     context: tuple[OneLine, ...] = ()
     questions: tuple[Question, ...] = ()
-    body: str = ""
-    review: str = ""
+    body: PlanSection = ""
+    review: PlanSection = ""
     steps: tuple[Step, ...] = ()
 
     @field_validator("ask")
@@ -114,11 +122,6 @@ class Plan(BaseModel):
         if not value.strip():
             raise ValueError("the ask must not be empty")
         return value
-
-    @field_validator("body", "review")
-    @classmethod
-    def _sections(cls, value: str) -> str:
-        return _section_text(value, deepest_reserved=2)
 
     @property
     def open_questions(self) -> tuple[Question, ...]:

@@ -82,9 +82,8 @@ class Candidate(BaseModel):
     attempt: str
     warnings: int
     changed_lines: int
-    tokens: int
 
 
 def rank(candidates: list[Candidate]) -> list[Candidate]:
-    """Best first: fewest warnings, then the smallest change, then the fewest tokens, then by name."""
-    return sorted(candidates, key=lambda c: (c.warnings, c.changed_lines, c.tokens, c.attempt))
+    """Best first: fewest warnings, then the smallest change (less to review), then by name."""
+    return sorted(candidates, key=lambda c: (c.warnings, c.changed_lines, c.attempt))

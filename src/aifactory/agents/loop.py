@@ -1,0 +1,58 @@
+"""The one model loop: a pydantic-ai run with tools and a typed answer, failures translated once.
+
+Roles (planner, reviewer, verifiers) and the built-in executor all come through here, so every
+model conversation has the same turn limit, the same validation-retry policy and the same errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from pydantic_ai import Agent, ToolOutput
+from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
+from pydantic_ai.models import Model
+from pydantic_ai.settings import ModelSettings
+from pydantic_ai.usage import UsageLimits
+
+from aifactory.agents.tools import Workspace
+from aifactory.errors import RoleOutputError
+
+T = TypeVar("T")
+
+
+async def run_model(
+    model: Model,
+    *,
+    who: str,
+    instructions: str,
+    task: str,
+    output: ToolOutput[T],
+    tools: Sequence[Any],
+    workspace: Workspace,
+    settings: ModelSettings,
+    max_turns: int,
+    output_retries: int,
+) -> T:
+    """Converse until the model calls the output tool with a valid answer; `who` names it in errors."""
+    agent = Agent(
+        model,
+        output_type=output,
+        instructions=instructions,
+        tools=tools,
+        deps_type=Workspace,
+        retries={"tools": output_retries, "output": output_retries},
+    )
+    try:
+        result = await agent.run(
+            task,
+            deps=workspace,
+            model_settings=settings,
+            usage_limits=UsageLimits(request_limit=max_turns),
+        )
+    except UsageLimitExceeded:
+        raise RoleOutputError(f"{who} did not finish within {max_turns} model turns") from None
+    except UnexpectedModelBehavior as error:
+        detail = f": {error.body}" if getattr(error, "body", None) else ""
+        raise RoleOutputError(f"{who} kept answering in the wrong shape ({error.message}){detail}") from None
+    return result.output

@@ -1,0 +1,109 @@
+"""Loading and rendering the blueprint: the plan template and one prompt file per role.
+
+Prompts come from here and nowhere else, so changing the factory's behaviour means editing files
+under `.factory/blueprint/` that the user reviews like code. A role file holds two Jinja blocks:
+`system` (stable across calls, so providers can cache it) and `task` (this call's specifics).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+import jinja2
+
+from aifactory.domain.run import Role
+from aifactory.errors import BlueprintError
+
+PLAN_TEMPLATE = "plan-template.md"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A role's instructions (system) and the request of this call (task)."""
+
+    system: str
+    task: str
+
+
+def packaged_defaults() -> Path:
+    """The blueprint shipped with aifactory, copied into a repository by `factory init`."""
+    return Path(str(resources.files("aifactory.blueprint") / "defaults"))
+
+
+def role_file(role: Role) -> str:
+    return f"roles/{role.value}.md"
+
+
+def install_defaults(target: Path) -> list[Path]:
+    """Copy the shipped blueprint into `target`, keeping any file the user already has."""
+    written: list[Path] = []
+    source = packaged_defaults()
+    for path in sorted(source.rglob("*.md")):
+        destination = target / path.relative_to(source)
+        if destination.exists():
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+        written.append(destination)
+    return written
+
+
+class Blueprint:
+    """The templates under one blueprint directory, rendered strictly: an unknown variable is an error."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(root),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+
+    def plan_template(self, **context: Any) -> str:
+        """The skeleton every implementation plan follows, shown to the planner."""
+        template = self._template(PLAN_TEMPLATE)
+        return self._render(PLAN_TEMPLATE, lambda: template.render(**context))
+
+    def prompt(self, role: Role, **context: Any) -> Prompt:
+        name = role_file(role)
+        template = self._template(name)
+        for block in ("system", "task"):
+            if block not in template.blocks:
+                raise BlueprintError(
+                    f"{self.root / name} has no {{% block {block} %}}: a role file needs a system and a task block"
+                )
+        render_context = template.new_context(dict(context))
+        system = self._render(name, lambda: "".join(template.blocks["system"](render_context)))
+        task = self._render(name, lambda: "".join(template.blocks["task"](render_context)))
+        return Prompt(system=system.strip(), task=task.strip())
+
+    def _template(self, name: str) -> jinja2.Template:
+        path = self.root / name
+        if not path.is_file():
+            raise BlueprintError(
+                f"blueprint file {path} is missing: restore it from version control, "
+                "or run `factory init` to write the shipped default again"
+            )
+        try:
+            return self._env.get_template(name)
+        except jinja2.TemplateSyntaxError as error:
+            raise BlueprintError(f"{path}:{error.lineno}: template syntax error: {error.message}") from None
+
+    def _render(self, name: str, render: Callable[[], str]) -> str:
+        try:
+            return render()
+        except jinja2.UndefinedError as error:
+            raise BlueprintError(
+                f"{self.root / name}: {error.message}; the variables this template gets are listed "
+                "in docs/architecture.md (Blueprint)"
+            ) from None
+        except jinja2.TemplateError as error:
+            raise BlueprintError(f"{self.root / name}: cannot render: {error}") from None

@@ -1,0 +1,142 @@
+"""Live progress of a run: one line per attempt (step k/n, tokens, elapsed), fed by engine events.
+
+On a terminal it redraws in place with Rich Live; elsewhere (CI logs, pipes) it prints one line
+per milestone, so the output stays readable when nobody watches it live.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from aifactory.domain.events import (
+    AttemptChanged,
+    AttemptPlanned,
+    Event,
+    ModelCalled,
+    RunStarted,
+    StepFinished,
+    StepStarted,
+    VerdictReached,
+)
+from aifactory.domain.run import AttemptState, StepState
+
+_STYLE = {
+    AttemptState.PENDING: "dim",
+    AttemptState.EXECUTING: "cyan",
+    AttemptState.VERIFYING: "magenta",
+    AttemptState.PASSED: "bold green",
+    AttemptState.REJECTED: "bold red",
+    AttemptState.FAILED: "red",
+    AttemptState.INTERRUPTED: "yellow",
+}
+
+
+@dataclass
+class _Line:
+    name: str
+    state: AttemptState = AttemptState.PENDING
+    step: int = 0
+    total: int = 0
+    title: str = ""
+    tokens: int = 0
+    started: float | None = None
+    ended: float | None = None
+    note: str = ""
+
+    def elapsed(self) -> str:
+        if self.started is None:
+            return "-"
+        seconds = int((self.ended or time.monotonic()) - self.started)
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def tokens(count: int) -> str:
+    return f"{count / 1000:.1f}k" if count >= 1000 else str(count)
+
+
+@dataclass
+class Progress:
+    """An event sink that shows attempts as they go; use as a context manager around the run."""
+
+    console: Console
+    lines: dict[str, _Line] = field(default_factory=dict)
+    planning_tokens: int = 0
+    _live: Live | None = None
+
+    def __enter__(self) -> Progress:
+        if self.console.is_terminal:
+            self._live = Live(self, console=self.console, refresh_per_second=4, transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        if self._live is not None:
+            self._live.__exit__(kind, error, tb)
+            self._live = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self._say(f"run {event.run_id}: {event.attempts} attempt(s) of {event.steps} step(s) from {event.base_commit[:10]}")
+        elif isinstance(event, AttemptPlanned):
+            self.lines[event.attempt] = _Line(name=event.attempt)
+        elif isinstance(event, AttemptChanged):
+            self._attempt_changed(event)
+        elif isinstance(event, StepStarted):
+            line = self.lines[event.attempt]
+            line.step, line.total, line.title = event.index, event.total, event.title
+        elif isinstance(event, StepFinished):
+            self._step_finished(event)
+        elif isinstance(event, ModelCalled):
+            self._model_called(event)
+        elif isinstance(event, VerdictReached):
+            verdict = event.verdict
+            mark = "pass" if verdict.passed else "REJECT"
+            self._say(f"{event.attempt}: {verdict.source} → {mark} ({len(verdict.findings)} finding(s))")
+
+    def _attempt_changed(self, event: AttemptChanged) -> None:
+        line = self.lines[event.attempt]
+        line.state = event.state
+        if event.state is AttemptState.EXECUTING and line.started is None:
+            line.started = time.monotonic()
+        if event.state.finished:
+            line.ended = time.monotonic()
+            line.note = event.reason
+            self._say(f"{event.attempt}: {event.state.value}" + (f" — {event.reason}" if event.reason else ""))
+
+    def _step_finished(self, event: StepFinished) -> None:
+        if event.state is StepState.COMMITTED and event.commit:
+            self._say(f"{event.attempt}: step {event.index} committed {event.commit[:10]}")
+        elif event.state is StepState.FAILED:
+            self._say(f"{event.attempt}: step {event.index} failed — {event.reason}")
+
+    def _model_called(self, event: ModelCalled) -> None:
+        if event.attempt is None:
+            self.planning_tokens += event.usage.total_tokens
+            return
+        self.lines[event.attempt].tokens += event.usage.total_tokens
+
+    def _say(self, message: str) -> None:
+        """Milestones are printed only without a live display; the live table shows them otherwise."""
+        if self._live is None:
+            self.console.print(message, markup=False, highlight=False)
+
+    def __rich__(self) -> Table:
+        table = Table(box=None, pad_edge=False, show_header=False)
+        for line in self.lines.values():
+            step = f"step {line.step}/{line.total}" if line.total else ""
+            table.add_row(
+                Text(line.name, style="bold"),
+                Text(line.state.value, style=_STYLE[line.state]),
+                step,
+                Text(line.title[:48], style="dim"),
+                f"{tokens(line.tokens)} tok",
+                line.elapsed(),
+            )
+        return table

@@ -1,0 +1,30 @@
+"""Configuration: typed, layered (defaults → user file → .factory/config.toml → flags), no import-time I/O."""
+
+from aifactory.config.load import load_config, user_config_path
+from aifactory.config.model import (
+    CommandsConfig,
+    ExecutorConfig,
+    FactoryConfig,
+    ModelRef,
+    PlanConfig,
+    ProviderConfig,
+    ProviderKind,
+    RoleConfig,
+    RunConfig,
+    VerifyConfig,
+)
+
+__all__ = [
+    "CommandsConfig",
+    "ExecutorConfig",
+    "FactoryConfig",
+    "ModelRef",
+    "PlanConfig",
+    "ProviderConfig",
+    "ProviderKind",
+    "RoleConfig",
+    "RunConfig",
+    "VerifyConfig",
+    "load_config",
+    "user_config_path",
+]

@@ -1,0 +1,109 @@
+"""Reading configuration files in layers, and pointing at the exact line when a value is wrong."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from aifactory.config.model import FactoryConfig
+from aifactory.errors import ConfigError
+
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+
+
+def user_config_path() -> Path:
+    """Settings shared by all of a user's repositories, e.g. providers and their key variables."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "aifactory" / "config.toml"
+
+
+def load_config(project_file: Path, *, overrides: Mapping[str, Any] | None = None) -> FactoryConfig:
+    """Defaults, then the user's file, then the project's file, then flags; each later layer wins."""
+    merged: dict[str, Any] = FactoryConfig().model_dump(mode="json")
+    sources: list[tuple[Path, str]] = []
+    for path in (user_config_path(), project_file):
+        if path.is_file():
+            text = _read(path)
+            _deep_merge(merged, _parse(path, text))
+            sources.append((path, text))
+    if overrides:
+        _deep_merge(merged, dict(overrides))
+    try:
+        return FactoryConfig.model_validate(merged)
+    except ValidationError as error:
+        raise _explain(error, sources, project_file) from None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read the configuration: {error}", path=path) from None
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        where = re.search(r"\(at line (\d+), column \d+\)", str(error))
+        message = str(error).split(" (at ")[0]
+        line = int(where.group(1)) if where else None
+        raise ConfigError(f"not valid TOML: {message}", path=path, line=line) from None
+
+
+def _deep_merge(into: dict[str, Any], layer: Mapping[str, Any]) -> None:
+    for key, value in layer.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _explain(error: ValidationError, sources: list[tuple[Path, str]], fallback: Path) -> ConfigError:
+    """Turn pydantic's first complaint into `file:line: [table] key: problem`."""
+    first = error.errors()[0]
+    context = first.get("ctx") or {}
+    loc = tuple(str(part) for part in context.get("loc", first["loc"]) if part != "[key]")
+    problem = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        problem = f"unknown key {loc[-1]!r}; check its spelling against the commented defaults from `factory init`"
+    elif first["type"] not in {"missing", "value_error", "unknown_provider"}:
+        problem = f"{problem} (got {first['input']!r})"
+    for path, text in reversed(sources):
+        line = _locate(text, loc)
+        if line is not None:
+            return ConfigError(f"{_name(loc)}: {problem}", path=path, line=line)
+    path = sources[-1][0] if sources else fallback
+    return ConfigError(f"{_name(loc)}: {problem}", path=path)
+
+
+def _name(loc: tuple[str, ...]) -> str:
+    if len(loc) <= 1:
+        return loc[0] if loc else "configuration"
+    return f"[{'.'.join(loc[:-1])}] {loc[-1]}"
+
+
+def _locate(text: str, loc: tuple[str, ...]) -> int | None:
+    """The 1-based line that sets `loc` (a key in a table, or a table header), if the file has it."""
+    table: tuple[str, ...] = ()
+    header_line: int | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = tuple(part.strip().strip("\"'") for part in header.group(1).split("."))
+            if table == loc and header_line is None:
+                header_line = number
+            continue
+        key = _KEY.match(line)
+        if key and (*table, key.group(1).strip("\"'")) == loc:
+            return number
+    if header_line is not None:
+        return header_line
+    return _locate(text, loc[:-1]) if len(loc) > 1 else None

@@ -1,0 +1,151 @@
+"""The shape of `.factory/config.toml`; every default here is also written, commented, by `factory init`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from aifactory.domain.run import Role
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderKind(StrEnum):
+    """Which wire protocol a provider speaks; each kind is one module under `aifactory.providers`."""
+
+    ANTHROPIC = "anthropic"
+    OPENAI = "openai"
+
+
+class ProviderConfig(_Section):
+    """One model API the user pays for; the key is named by its environment variable, never stored."""
+
+    kind: ProviderKind
+    base_url: str | None = None
+    api_key_env: str
+    timeout: float = Field(default=300.0, gt=0)
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not value.replace("_", "").isalnum() or value[0].isdigit():
+            raise ValueError(
+                "this is not an environment variable name; write the variable's name "
+                "(e.g. ANTHROPIC_API_KEY), never the key itself"
+            )
+        return value
+
+
+class ModelRef(_Section):
+    """`provider:model`, e.g. `anthropic:claude-sonnet-4-5`."""
+
+    provider: str
+    model: str
+
+    @classmethod
+    def parse(cls, text: str) -> ModelRef:
+        provider, sep, model = text.partition(":")
+        if not sep or not provider.strip() or not model.strip():
+            raise ValueError(f"expected 'provider:model' such as 'anthropic:claude-sonnet-4-5', got {text!r}")
+        return cls(provider=provider.strip(), model=model.strip())
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+
+class RoleConfig(_Section):
+    """Which model plays a role, and how much it may write per answer."""
+
+    model: str
+    max_tokens: int = Field(default=8192, gt=0)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        return str(ModelRef.parse(value))
+
+    @property
+    def ref(self) -> ModelRef:
+        return ModelRef.parse(self.model)
+
+
+class RunConfig(_Section):
+    attempts: int = Field(default=2, ge=1, le=64)
+    max_parallel: int = Field(default=4, ge=1, le=64)
+    model_retries: int = Field(default=3, ge=0, le=10)
+    output_retries: int = Field(default=2, ge=0, le=10)
+    worktrees: str = ""
+
+
+class PlanConfig(_Section):
+    """Planning: how long the planner and reviewer may explore, how much of each context document they see."""
+
+    max_turns: int = Field(default=20, ge=1)
+    context_cap: int = Field(default=40_000, ge=1_000)
+
+
+class CommandsConfig(_Section):
+    """The project's own verification commands, run in each attempt's worktree."""
+
+    test: str = ""
+    lint: str = ""
+    timeout: float = Field(default=900.0, gt=0)
+    output_cap: int = Field(default=20_000, ge=1_000)
+
+
+class ExecutorConfig(_Section):
+    max_turns: int = Field(default=40, ge=1)
+    command_timeout: float = Field(default=120.0, gt=0)
+    output_cap: int = Field(default=12_000, ge=1_000)
+
+
+class VerifyConfig(_Section):
+    max_diff_chars: int = Field(default=60_000, ge=1_000)
+    max_turns: int = Field(default=12, ge=1)
+
+
+def _default_roles() -> dict[Role, RoleConfig]:
+    sonnet = "anthropic:claude-sonnet-4-5"
+    return {
+        Role.PLANNER: RoleConfig(model=sonnet),
+        Role.PLAN_REVIEWER: RoleConfig(model=sonnet),
+        Role.EXECUTOR: RoleConfig(model=sonnet),
+        Role.PLAN_VERIFIER: RoleConfig(model=sonnet),
+        Role.ASK_VERIFIER: RoleConfig(model="openai:gpt-5"),
+    }
+
+
+def _default_providers() -> dict[str, ProviderConfig]:
+    return {
+        "anthropic": ProviderConfig(kind=ProviderKind.ANTHROPIC, api_key_env="ANTHROPIC_API_KEY"),
+        "openai": ProviderConfig(kind=ProviderKind.OPENAI, api_key_env="OPENAI_API_KEY"),
+    }
+
+
+class FactoryConfig(_Section):
+    run: RunConfig = RunConfig()
+    plan: PlanConfig = PlanConfig()
+    commands: CommandsConfig = CommandsConfig()
+    executor: ExecutorConfig = ExecutorConfig()
+    verify: VerifyConfig = VerifyConfig()
+    roles: dict[Role, RoleConfig] = Field(default_factory=_default_roles)
+    providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
+
+    @model_validator(mode="after")
+    def _roles_use_known_providers(self) -> FactoryConfig:
+        for role, role_config in self.roles.items():
+            provider = role_config.ref.provider
+            if provider not in self.providers:
+                known = ", ".join(sorted(self.providers)) or "none"
+                raise PydanticCustomError(
+                    "unknown_provider",
+                    "names provider {provider!r}, which is not configured (configured: {known}); "
+                    "add [providers.{provider}] or pick a configured one",
+                    {"provider": provider, "known": known, "loc": ("roles", role.value, "model")},
+                )
+        return self

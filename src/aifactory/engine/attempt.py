@@ -1,0 +1,141 @@
+"""One attempt: a worktree from the base commit, one commit per step, then verification.
+
+Every transition is emitted as an event before the engine moves on, so the ledger always tells
+the truth about an attempt, including one that was interrupted or failed half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from aifactory.checks.base import CheckTarget
+from aifactory.domain.events import AttemptChanged, StepFinished, StepStarted
+from aifactory.domain.plan import Plan
+from aifactory.domain.run import AttemptState, Role, StepState
+from aifactory.domain.verdict import AttemptVerdict
+from aifactory.engine.context import Factory
+from aifactory.engine.verify import Subject, verify_attempt
+from aifactory.errors import FactoryError, StepError
+from aifactory.providers.calls import CallScope
+from aifactory.roles.executor import DoneStep, agent_for, step_job
+from aifactory.workspace.git import Git
+
+
+@dataclass(frozen=True)
+class AttemptJob:
+    """Everything one attempt needs; plain data, so a distributed runner can ship it."""
+
+    run_id: str
+    attempt: str
+    branch: str
+    worktree: Path
+    base_commit: str
+    plan: Plan
+    plan_text: str
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    attempt: str
+    state: AttemptState
+    reason: str
+    verdict: AttemptVerdict | None = None
+    changed_lines: int = 0
+
+
+async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
+    """Run one attempt to its end; failures end the attempt, never the run."""
+    log_dir = factory.logs / job.run_id / job.attempt
+    emit = factory.sink
+    try:
+        emit(AttemptChanged(run_id=job.run_id, attempt=job.attempt, state=AttemptState.EXECUTING))
+        await factory.git.add_worktree(job.worktree, job.branch, job.base_commit)
+        worktree = Git(job.worktree)
+        steps = await _execute(factory, job, worktree)
+        emit(AttemptChanged(run_id=job.run_id, attempt=job.attempt, state=AttemptState.VERIFYING))
+        head = steps[-1].commit if steps else job.base_commit
+        target = CheckTarget(
+            worktree=job.worktree, base=job.base_commit, head=head, log_dir=log_dir, env=factory.command_env
+        )
+        subject = Subject(
+            run_id=job.run_id,
+            attempt=job.attempt,
+            plan=job.plan,
+            plan_text=job.plan_text,
+            steps=steps,
+            worktree=worktree,
+            target=target,
+        )
+        verdict = await verify_attempt(factory, subject)
+        changed = sum(added + removed for added, removed, _ in await worktree.numstat(job.base_commit, head))
+    except asyncio.CancelledError:
+        _finish(factory, job, AttemptState.INTERRUPTED, "interrupted; the commits made so far are kept")
+        raise
+    except FactoryError as error:
+        return _finish(factory, job, AttemptState.FAILED, str(error))
+    except Exception as error:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        (log_dir / "internal-error.log").write_text(traceback.format_exc(), encoding="utf-8")
+        return _finish(factory, job, AttemptState.FAILED, f"internal error (a bug; see {log_dir}): {error!r}")
+    state = AttemptState.PASSED if verdict.passed else AttemptState.REJECTED
+    return _finish(factory, job, state, "; ".join(verdict.reasons), verdict=verdict, changed_lines=changed)
+
+
+async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[DoneStep]:
+    """Carry out the task list, one agent run and one commit per step."""
+    done: list[DoneStep] = []
+    total = len(job.plan.steps)
+    for index, step in enumerate(job.plan.steps):
+        number = index + 1
+        factory.sink(StepStarted(run_id=job.run_id, attempt=job.attempt, index=number, total=total, title=step.title))
+        scope = CallScope(role=Role.EXECUTOR, run_id=job.run_id, attempt=job.attempt, step=number)
+        request = step_job(
+            factory.kit,
+            plan=job.plan,
+            plan_text=job.plan_text,
+            index=index,
+            done=done,
+            worktree=job.worktree,
+            attempt=job.attempt,
+            branch=job.branch,
+            env=factory.command_env,
+        )
+        try:
+            outcome = await agent_for(factory.kit, scope).run_step(request)
+            message = f"step {number}/{total}: {step.title}\n\n{outcome.summary}\n\nFactory-Run: {job.run_id}\nFactory-Attempt: {job.attempt}\n"
+            commit = await worktree.commit_all(message)
+        except asyncio.CancelledError:
+            _step_end(factory, job, number, StepState.INTERRUPTED, reason="interrupted")
+            raise
+        except FactoryError as error:
+            _step_end(factory, job, number, StepState.FAILED, reason=str(error))
+            raise StepError(f"step {number} ({step.title}) failed: {error}") from error
+        _step_end(factory, job, number, StepState.COMMITTED, commit=commit, summary=outcome.summary)
+        done.append(DoneStep(number=number, title=step.title, summary=outcome.summary, commit=commit))
+    return done
+
+
+def _step_end(
+    factory: Factory, job: AttemptJob, number: int, state: StepState, *, commit: str | None = None, summary: str = "", reason: str = ""
+) -> None:
+    factory.sink(
+        StepFinished(
+            run_id=job.run_id, attempt=job.attempt, index=number, state=state, commit=commit, summary=summary, reason=reason
+        )
+    )
+
+
+def _finish(
+    factory: Factory,
+    job: AttemptJob,
+    state: AttemptState,
+    reason: str,
+    *,
+    verdict: AttemptVerdict | None = None,
+    changed_lines: int = 0,
+) -> AttemptOutcome:
+    factory.sink(AttemptChanged(run_id=job.run_id, attempt=job.attempt, state=state, reason=reason))
+    return AttemptOutcome(attempt=job.attempt, state=state, reason=reason, verdict=verdict, changed_lines=changed_lines)

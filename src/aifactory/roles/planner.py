@@ -1,0 +1,88 @@
+"""The planner: clarifying questions first, then the implementation plan, from the blueprint."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from pydantic import BaseModel, Field
+from pydantic_ai import ToolOutput
+
+from aifactory.agents.loop import run_model
+from aifactory.agents.tools import READ_TOOLS, Workspace
+from aifactory.domain.plan import OneLine, PlanSection, Question
+from aifactory.domain.run import Role
+from aifactory.providers.calls import CallScope
+from aifactory.roles.kit import ContextDoc, RoleKit
+
+T = TypeVar("T")
+
+
+class Clarification(BaseModel):
+    questions: list[OneLine] = Field(
+        default_factory=list,
+        max_length=5,
+        description="questions whose answers would change the plan, one sentence each; empty if none",
+    )
+
+
+class PlanDraft(BaseModel):
+    title: OneLine = Field(description="imperative title under 70 characters")
+    body: PlanSection = Field(description="the implementation plan in Markdown, ### and deeper headings only")
+
+
+async def clarify(kit: RoleKit, ask: str, docs: Sequence[ContextDoc]) -> list[str]:
+    """The questions the planner needs answered before it can plan."""
+    answer = await _call(
+        kit,
+        phase="clarify",
+        ask=ask,
+        docs=docs,
+        questions=(),
+        output=ToolOutput(Clarification, name="submit_questions", description="Submit your clarifying questions."),
+    )
+    return list(answer.questions)
+
+
+async def draft(kit: RoleKit, ask: str, docs: Sequence[ContextDoc], questions: Sequence[Question]) -> PlanDraft:
+    """The implementation plan, following the blueprint's plan template."""
+    return await _call(
+        kit,
+        phase="plan",
+        ask=ask,
+        docs=docs,
+        questions=questions,
+        output=ToolOutput(PlanDraft, name="submit_plan", description="Submit the implementation plan."),
+    )
+
+
+async def _call(
+    kit: RoleKit,
+    *,
+    phase: str,
+    ask: str,
+    docs: Sequence[ContextDoc],
+    questions: Sequence[Question],
+    output: ToolOutput[T],
+) -> T:
+    prompt = kit.blueprint.prompt(
+        Role.PLANNER,
+        phase=phase,
+        ask=ask,
+        context_docs=docs,
+        questions=questions,
+        plan_template=kit.blueprint.plan_template(ask=ask, context=[d.path for d in docs]),
+        repository=kit.repo.name,
+    )
+    return await run_model(
+        kit.catalog.model(Role.PLANNER, CallScope(role=Role.PLANNER)),
+        who="the planner",
+        instructions=prompt.system,
+        task=prompt.task,
+        output=output,
+        tools=READ_TOOLS,
+        workspace=Workspace(root=kit.repo),
+        settings=kit.catalog.settings(Role.PLANNER),
+        max_turns=kit.config.plan.max_turns,
+        output_retries=kit.output_retries,
+    )

@@ -1,0 +1,49 @@
+"""The plan reviewer: checks the plan against the ask and turns it into the task list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+from pydantic_ai import ToolOutput
+
+from aifactory.agents.loop import run_model
+from aifactory.agents.tools import READ_TOOLS, Workspace
+from aifactory.domain.plan import Plan, PlanSection, Step
+from aifactory.domain.run import Role
+from aifactory.providers.calls import CallScope
+from aifactory.roles.kit import ContextDoc, RoleKit
+
+
+class TaskListDraft(BaseModel):
+    review: PlanSection = Field(description="what the review found: gaps, risks, assumptions; 'No concerns.' if none")
+    steps: list[Step] = Field(min_length=1, description="the ordered steps; each ends in its own commit")
+
+
+SUBMIT_TASK_LIST = ToolOutput(TaskListDraft, name="submit_task_list", description="Submit the review and task list.")
+
+
+async def review(kit: RoleKit, plan: Plan, docs: Sequence[ContextDoc]) -> Plan:
+    """The same plan with the reviewer's notes and task list filled in."""
+    prompt = kit.blueprint.prompt(
+        Role.PLAN_REVIEWER,
+        ask=plan.ask,
+        title=plan.title,
+        body=plan.body,
+        questions=plan.questions,
+        context_docs=docs,
+        repository=kit.repo.name,
+    )
+    draft = await run_model(
+        kit.catalog.model(Role.PLAN_REVIEWER, CallScope(role=Role.PLAN_REVIEWER)),
+        who="the plan reviewer",
+        instructions=prompt.system,
+        task=prompt.task,
+        output=SUBMIT_TASK_LIST,
+        tools=READ_TOOLS,
+        workspace=Workspace(root=kit.repo),
+        settings=kit.catalog.settings(Role.PLAN_REVIEWER),
+        max_turns=kit.config.plan.max_turns,
+        output_retries=kit.output_retries,
+    )
+    return plan.model_copy(update={"review": draft.review, "steps": tuple(draft.steps)})

@@ -1,0 +1,112 @@
+"""An opened repository: where the factory's files live, its configuration, its ledger and roles."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aifactory.blueprint.store import Blueprint
+from aifactory.config import FactoryConfig, load_config
+from aifactory.domain.events import EventBus, EventSink
+from aifactory.errors import UserError
+from aifactory.ledger.store import Ledger
+from aifactory.roles.kit import ModelCatalog, RoleKit
+from aifactory.workspace.git import Git
+from aifactory.workspace.process import scrubbed_env
+from aifactory.workspace.worktree import default_worktree_root
+
+FACTORY_DIR = ".factory"
+PLANS_DIR = "plans"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A repository with `factory init` done, and its loaded configuration."""
+
+    root: Path
+    git: Git
+    config: FactoryConfig
+
+    @property
+    def factory_dir(self) -> Path:
+        return self.root / FACTORY_DIR
+
+    @property
+    def config_path(self) -> Path:
+        return self.factory_dir / "config.toml"
+
+    @property
+    def blueprint_dir(self) -> Path:
+        return self.factory_dir / "blueprint"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.factory_dir / "ledger.db"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.factory_dir / "logs"
+
+    @property
+    def plans_dir(self) -> Path:
+        return self.root / PLANS_DIR
+
+    def worktree_root(self) -> Path:
+        configured = self.config.run.worktrees.strip()
+        if not configured:
+            return default_worktree_root(self.root)
+        root = (self.root / Path(configured).expanduser()).resolve()
+        if root.is_relative_to(self.root.resolve()):
+            raise UserError(
+                f"[run] worktrees = {configured!r} is inside the repository; worktrees must live outside it "
+                f"(set a path outside {self.root}, or leave it empty for the default cache folder)"
+            )
+        return root
+
+    def command_env(self) -> dict[str, str]:
+        """The environment for commands run in worktrees: no provider keys, ever."""
+        secrets = [provider.api_key_env for provider in self.config.providers.values()]
+        return scrubbed_env(os.environ, secret_names=secrets)
+
+
+async def open_project(path: Path, *, overrides: Mapping[str, Any] | None = None) -> Project:
+    """Find the repository around `path` and load its configuration; refuse if `factory init` is missing."""
+    git = await Git.discover(path)
+    root = git.path
+    config_file = root / FACTORY_DIR / "config.toml"
+    if not config_file.is_file():
+        raise UserError(f"{root} has no {FACTORY_DIR}/config.toml: run `factory init` in the repository first")
+    return Project(root=root, git=git, config=load_config(config_file, overrides=overrides))
+
+
+@dataclass(frozen=True)
+class Session:
+    """A project with its ledger open and every event going to the ledger and the caller's sink."""
+
+    project: Project
+    ledger: Ledger
+    events: EventBus
+    kit: RoleKit
+
+
+@contextmanager
+def session(project: Project, sink: EventSink | None = None, env: Mapping[str, str] | None = None) -> Iterator[Session]:
+    """Open the ledger for one command; every model call and run event is recorded in it."""
+    ledger = Ledger.open(project.ledger_path)
+    events = EventBus(ledger.record)
+    if sink is not None:
+        events.subscribe(sink)
+    kit = RoleKit(
+        config=project.config,
+        blueprint=Blueprint(project.blueprint_dir),
+        catalog=ModelCatalog(project.config, os.environ if env is None else env, events),
+        repo=project.root,
+    )
+    try:
+        yield Session(project=project, ledger=ledger, events=events, kit=kit)
+    finally:
+        ledger.close()

@@ -1,0 +1,48 @@
+"""`factory init`: the configuration, the blueprint, and the ledger kept out of git."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from aifactory.blueprint.store import install_defaults
+from aifactory.service.project import FACTORY_DIR
+from aifactory.workspace.git import Git
+
+_IGNORED = ("ledger.db*", "logs/")
+
+
+@dataclass(frozen=True)
+class InitReport:
+    root: Path
+    written: list[Path]
+    kept: list[Path]
+
+
+async def init_project(path: Path) -> InitReport:
+    """Write what is missing under `.factory/`; never overwrite what the user already has."""
+    git = await Git.discover(path)
+    factory_dir = git.path / FACTORY_DIR
+    factory_dir.mkdir(exist_ok=True)
+    written: list[Path] = []
+    kept: list[Path] = []
+    config = factory_dir / "config.toml"
+    if config.exists():
+        kept.append(config)
+    else:
+        shutil.copyfile(Path(str(resources.files("aifactory.config") / "default.toml")), config)
+        written.append(config)
+    blueprint = factory_dir / "blueprint"
+    installed = install_defaults(blueprint)
+    written.extend(installed)
+    if not installed and blueprint.exists():
+        kept.append(blueprint)
+    ignore = factory_dir / ".gitignore"
+    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
+    missing = [pattern for pattern in _IGNORED if pattern not in lines]
+    if missing:
+        ignore.write_text("\n".join([*lines, *missing]) + "\n", encoding="utf-8")
+        written.append(ignore)
+    return InitReport(root=git.path, written=written, kept=kept)
