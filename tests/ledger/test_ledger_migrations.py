@@ -41,7 +41,9 @@ def test_opening_a_ledger_again_applies_nothing(tmp_path: Path) -> None:
         assert _applied(conn) == [name for name, _ in MIGRATIONS]
 
 
-def test_an_appended_migration_is_the_only_one_applied_to_an_existing_ledger(conn: sqlite3.Connection) -> None:
+def test_an_appended_migration_is_the_only_one_applied_to_an_existing_ledger(
+    conn: sqlite3.Connection,
+) -> None:
     migrate(conn)
     appended = (*MIGRATIONS, ("m999_lessons", "CREATE TABLE lessons (id TEXT PRIMARY KEY);"))
     assert migrate(conn, appended) == ["m999_lessons"]
