@@ -13,6 +13,7 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -36,11 +37,32 @@ from aifactory.errors import NotFoundError
 from aifactory.ledger.migrations import migrate
 
 BUSY_TIMEOUT_S = 10.0
+_WAL_RETRY_S = 0.02
 
 
 def _timestamp(at: datetime) -> str:
     """ISO-8601 in UTC with fixed-width microseconds, so text order is time order."""
     return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a new ledger to WAL, waiting for another process that opens it at the same moment.
+
+    The switch needs the file to itself and SQLite's busy handler does not wait for it, so retry
+    within the busy timeout; WAL persists in the file, so an existing ledger needs no lock at all.
+    """
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(_WAL_RETRY_S)
+        else:
+            return
 
 
 class Snapshot:
@@ -77,7 +99,7 @@ class Ledger:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn)
