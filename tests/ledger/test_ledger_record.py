@@ -9,7 +9,7 @@ import pytest
 
 from aifactory.domain.events import AttemptChanged, AttemptPlanned, RunFinished, StepFinished, StepStarted
 from aifactory.domain.run import AttemptState, RunState, StepState
-from aifactory.errors import NotFoundError
+from aifactory.errors import NotFoundError, UserError
 from aifactory.ledger.queries import list_runs, run_detail
 from aifactory.ledger.store import Ledger
 
@@ -125,3 +125,10 @@ def test_reads_cannot_write(ledger: Ledger, start_run: StartRun) -> None:
         db.rows("DELETE FROM runs")
     ledger.record(RunFinished(run_id="r", state=RunState.PASSED))
     assert list_runs(ledger)[0].state is RunState.PASSED
+
+
+def test_a_file_that_is_not_a_ledger_is_refused_with_the_fix(ledger_path: Path) -> None:
+    ledger_path.parent.mkdir(parents=True)
+    ledger_path.write_text("notes, not a database\n" * 200)
+    with pytest.raises(UserError, match=r"is not a readable ledger .*move it aside"):
+        Ledger.open(ledger_path)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Literal, assert_never
 
 from aifactory.domain.events import (
     AttemptChanged,
@@ -33,11 +33,12 @@ from aifactory.domain.events import (
     VerdictReached,
 )
 from aifactory.domain.run import AttemptState
-from aifactory.errors import NotFoundError
+from aifactory.errors import NotFoundError, UserError
 from aifactory.ledger.migrations import migrate
 
 BUSY_TIMEOUT_S = 10.0
 _WAL_RETRY_S = 0.02
+_DAMAGED = {sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT}
 
 
 def _timestamp(at: datetime) -> str:
@@ -99,10 +100,18 @@ class Ledger:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        _use_wal(conn)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        migrate(conn)
+        try:
+            _use_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn)
+        except BaseException as error:
+            conn.close()
+            if isinstance(error, sqlite3.DatabaseError) and error.sqlite_errorcode in _DAMAGED:
+                raise UserError(
+                    f"{path} is not a readable ledger ({error}); move it aside to start a new one"
+                ) from error
+            raise
         return cls(conn)
 
     def close(self) -> None:
@@ -161,6 +170,8 @@ class Ledger:
                     _verdict_reached(db, event)
                 case RunFinished():
                     _run_finished(db, event)
+                case _:
+                    assert_never(event)
 
     def mark_kept(self, run_id: str, attempt: str) -> None:
         """Remember that the user keeps this attempt's branch, so cleaning leaves it alone."""
