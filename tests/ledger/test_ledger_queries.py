@@ -118,3 +118,10 @@ def test_a_run_of_a_live_process_is_not_stale(ledger: Ledger, start_run: StartRu
     start_run("live", "a1")
     assert (list_runs(ledger)[0].state, list_runs(ledger)[0].stale) == (RunState.RUNNING, False)
     assert run_detail(ledger, "live").stale is False
+
+
+def test_a_prefix_matching_many_runs_lists_the_newest_few(ledger: Ledger, start_run: StartRun) -> None:
+    for day in range(1, 13):
+        start_run(f"run-{day:02}", at=datetime(2026, 3, day, tzinfo=UTC))
+    with pytest.raises(NotFoundError, match=r"'run' matches 12 runs \(run-12, run-11, .*, run-03, …\)"):
+        resolve_run(ledger, "run")
