@@ -1,0 +1,163 @@
+"""The ledger's schema, as an append-only list of named migrations.
+
+A ledger written by any earlier version of the factory is brought up to date by applying the
+migrations it has not seen, in order. Never edit or reorder a migration that has shipped: append a
+new one. Each migration runs in its own `BEGIN IMMEDIATE` transaction that re-checks whether it was
+applied, so two processes opening a new ledger at once cannot both apply it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+Migration = tuple[str, str]
+"""A migration's unique name and its SQL script (statements separated by `;`)."""
+
+_INITIAL = """
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    ask TEXT NOT NULL,
+    plan_path TEXT NOT NULL,
+    repo TEXT NOT NULL,
+    base_commit TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    steps INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX runs_by_start ON runs (started_at);
+
+CREATE TABLE attempts (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    name TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    worktree TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    kept INTEGER NOT NULL DEFAULT 0,
+    cleaned INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT,
+    finished_at TEXT,
+    PRIMARY KEY (run_id, name)
+);
+
+CREATE TABLE steps (
+    run_id TEXT NOT NULL,
+    attempt TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,
+    commit_sha TEXT,
+    summary TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    started_at TEXT,
+    finished_at TEXT,
+    PRIMARY KEY (run_id, attempt, idx),
+    FOREIGN KEY (run_id, attempt) REFERENCES attempts (run_id, name)
+);
+
+CREATE TABLE model_calls (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT,
+    attempt TEXT,
+    step INTEGER,
+    role TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cache_read_tokens INTEGER NOT NULL,
+    cache_write_tokens INTEGER NOT NULL,
+    cost TEXT,
+    latency_ms INTEGER NOT NULL,
+    error TEXT,
+    at TEXT NOT NULL
+);
+CREATE INDEX model_calls_by_attempt ON model_calls (run_id, attempt);
+
+CREATE TABLE verdicts (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    attempt TEXT NOT NULL,
+    source TEXT NOT NULL,
+    passed INTEGER NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    FOREIGN KEY (run_id, attempt) REFERENCES attempts (run_id, name)
+);
+CREATE INDEX verdicts_by_attempt ON verdicts (run_id, attempt);
+
+CREATE TABLE findings (
+    id INTEGER PRIMARY KEY,
+    verdict_id INTEGER NOT NULL REFERENCES verdicts (id),
+    run_id TEXT NOT NULL,
+    attempt TEXT NOT NULL,
+    source TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    file TEXT,
+    line INTEGER,
+    what TEXT NOT NULL,
+    why TEXT NOT NULL
+);
+CREATE INDEX findings_by_verdict ON findings (verdict_id);
+CREATE INDEX findings_by_attempt ON findings (run_id, attempt);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (("m001_initial", _INITIAL),)
+"""Every migration ever shipped, oldest first. Append only."""
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
+    """Apply the migrations `conn` has not seen, each in its own transaction; return their names.
+
+    `conn` must be in autocommit mode (`isolation_level=None`) so the transactions here are the
+    only ones. A ledger that is up to date is only read, so opening it never waits for a writer.
+    """
+    if not [name for name, _ in migrations if name not in _applied(conn)]:
+        return []
+    applied: list[str] = []
+    for name, script in migrations:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            if name not in _applied(conn):
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                    (name, datetime.now(UTC).isoformat(timespec="microseconds")),
+                )
+                applied.append(name)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return applied
+
+
+def _applied(conn: sqlite3.Connection) -> set[str]:
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'")
+    if exists.fetchone() is None:
+        return set()
+    return {name for (name,) in conn.execute("SELECT name FROM migrations")}
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a script into statements; `executescript` would commit the enclosing transaction."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"migration ends in an unfinished statement: {pending.strip()[:60]!r}")
