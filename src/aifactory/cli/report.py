@@ -1,0 +1,113 @@
+"""Tables and reports of runs for the terminal, drawn from the ledger's read models."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from aifactory.cli.common import money
+from aifactory.cli.progress import tokens
+from aifactory.domain.run import AttemptState, StepState
+from aifactory.domain.verdict import Severity
+from aifactory.ledger.queries import AttemptDetail, RunDetail, RunSummary
+
+_STATE_STYLE = {
+    "passed": "bold green",
+    "rejected": "bold red",
+    "failed": "red",
+    "interrupted": "yellow",
+    "running": "cyan",
+}
+
+
+def _state(text: str) -> Text:
+    return Text(text, style=_STATE_STYLE.get(text, ""))
+
+
+def _elapsed(value: timedelta | None) -> str:
+    if value is None:
+        return "-"
+    seconds = int(value.total_seconds())
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _counts(attempt: AttemptDetail) -> str:
+    findings = [f for v in attempt.verdicts for f in v.findings]
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+    return f"{errors} E / {len(findings) - errors} W"
+
+
+def summary_table(run: RunDetail) -> Table:
+    """One row per attempt: the end-of-run summary and the head of `factory show`."""
+    table = Table(title=f"run {run.id} · {run.title}", title_justify="left")
+    for column in ("attempt", "result", "steps", "findings", "tokens", "cost", "time", "branch"):
+        table.add_column(column, no_wrap=column in {"attempt", "branch"})
+    for attempt in run.attempts:
+        committed = sum(1 for s in attempt.steps if s.state is StepState.COMMITTED)
+        table.add_row(
+            attempt.name,
+            _state(attempt.state.value),
+            f"{committed}/{run.planned_steps}",
+            _counts(attempt),
+            tokens(attempt.usage.total_tokens),
+            money(attempt.usage.cost),
+            _elapsed(attempt.elapsed),
+            attempt.branch if not (attempt.cleaned and not attempt.kept) else "(cleaned)",
+        )
+    return table
+
+
+def print_reasons(console: Console, run: RunDetail) -> None:
+    """Why each attempt that did not pass did not pass, with its blocking findings."""
+    for attempt in run.attempts:
+        if attempt.state is AttemptState.PASSED:
+            continue
+        console.print(f"[bold]{attempt.name}[/] {attempt.state.value}: {attempt.reason}", soft_wrap=True)
+        for verdict in attempt.verdicts:
+            for finding in verdict.findings:
+                if finding.blocking:
+                    console.print(f"  [red]{finding.location}[/]  {verdict.source}: {finding.what}", soft_wrap=True)
+                    console.print(f"    [dim]{finding.why.strip()}[/]", soft_wrap=True)
+
+
+def print_run(console: Console, run: RunDetail) -> None:
+    """`factory show`: the summary, then each attempt's steps, verdicts and findings."""
+    stale = " (process gone)" if run.stale else ""
+    console.print(f"[bold]{run.title}[/]  {run.state.value}{stale}  base {run.base_commit[:10]}  plan {run.plan_path}")
+    console.print(f"tokens {tokens(run.usage.total_tokens)} · cost {money(run.usage.cost)} · model calls {run.model_calls}")
+    console.print(summary_table(run))
+    for attempt in run.attempts:
+        console.print(f"\n[bold]{attempt.name}[/]  {attempt.branch}  worktree {attempt.worktree}")
+        if attempt.reason:
+            console.print(f"  {attempt.state.value}: {attempt.reason}", soft_wrap=True)
+        for step in attempt.steps:
+            commit = step.commit[:10] if step.commit else step.state.value
+            console.print(f"  step {step.index} {commit}  {step.title}", soft_wrap=True)
+            if step.reason:
+                console.print(f"    [red]{step.reason}[/]", soft_wrap=True)
+        for verdict in attempt.verdicts:
+            mark = "[green]pass[/]" if verdict.passed else "[red]reject[/]"
+            console.print(f"  {verdict.source}: {mark}  [dim]{verdict.summary}[/]", soft_wrap=True)
+            for finding in verdict.findings:
+                console.print(f"    {finding.severity.value:7} {finding.location}  {finding.what}", soft_wrap=True)
+
+
+def status_table(runs: list[RunSummary]) -> Table:
+    table = Table(title="runs, newest first", title_justify="left")
+    for column in ("run", "state", "passed", "tokens", "cost", "started", "title"):
+        table.add_column(column, no_wrap=column == "run")
+    for run in runs:
+        state = "running (process gone)" if run.stale else run.state.value
+        table.add_row(
+            run.id,
+            _state(state),
+            f"{run.passed}/{run.attempts}",
+            tokens(run.usage.total_tokens),
+            money(run.usage.cost),
+            run.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            run.title,
+        )
+    return table
