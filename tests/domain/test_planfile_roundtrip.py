@@ -6,6 +6,7 @@ from pydantic import ValidationError
 
 from aifactory.domain.plan import Complexity, Plan, Question, Step
 from aifactory.domain.planfile import PLACEHOLDER, parse, render
+from aifactory.errors import PlanFileError
 
 _PLAIN_LINES = [
     "",
@@ -118,3 +119,30 @@ def test_every_valid_plan_reads_back_as_itself(plan: Plan) -> None:
     text = render(plan)
     assert parse(text) == plan
     assert render(parse(text)) == text
+
+
+_file_lines = st.sampled_from(
+    [
+        *_PLAIN_LINES,
+        *_DEEP_HEADINGS,
+        *_STEP_HEADINGS,
+        *_SECTION_HEADINGS,
+        *_BACKTICK_FENCES,
+        *_TILDE_FENCES,
+        *("## Ask", "## Context", "## Questions", "## Plan", "## Review", "## Task list", "#", "# "),
+        *("### Step 1:", "### Q1.", "### Q1. Why?", "### 2. Do", "- Complexity: hard", "- Files: ``"),
+    ]
+)
+
+
+_file_texts = st.lists(st.one_of(_file_lines, _random_line), max_size=20).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_file_texts, _file_texts.map("## Ask\n\nDo it.\n".__add__)))
+def test_any_text_parses_to_a_plan_or_a_located_plan_file_error(text: str) -> None:
+    try:
+        parse(text)
+    except PlanFileError as error:
+        assert error.line is not None
+        assert 1 <= error.line <= text.count("\n") + 1
