@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
-from aifactory.domain.markdown import first_heading_at_or_above
+from aifactory.domain.markdown import first_heading_at_or_above, unclosed_fence
 
 
 class Complexity(StrEnum):
@@ -33,9 +33,11 @@ def _one_line(value: str) -> str:
 OneLine = Annotated[str, AfterValidator(_one_line)]
 """A non-empty single line: whitespace runs, newlines included, collapse to one space."""
 
+_FILE_EDGES = re.compile(r"\A[\s`]+|[\s`]+\Z")
+
 
 def _section_text(value: str, *, deepest_reserved: int) -> str:
-    """Strip blank edges and refuse headings that would end the section they live in."""
+    """Strip blank edges; refuse headings that would end the section and fences that would swallow it."""
     value = value.strip("\n").rstrip()
     found = first_heading_at_or_above(value, deepest_reserved)
     if found is not None:
@@ -44,6 +46,12 @@ def _section_text(value: str, *, deepest_reserved: int) -> str:
         raise ValueError(
             f"line {line + 1} is a heading ({title!r}); headings up to {depth} delimit the plan file, "
             f"use {'#' * (deepest_reserved + 1)} or deeper inside this text"
+        )
+    fence = unclosed_fence(value)
+    if fence is not None:
+        raise ValueError(
+            f"line {fence.start + 1} opens a code fence ({fence.marker}) that is never closed; "
+            f"close it with a line of {fence.marker}"
         )
     return value
 
@@ -95,10 +103,13 @@ class Step(BaseModel):
     @field_validator("files")
     @classmethod
     def _files(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        cleaned = tuple(name.strip() for name in value if name.strip())
+        """Paths share one `- Files:` line, so they lose Markdown backticks and may not hold `,` or breaks."""
+        cleaned = tuple(name for name in (_FILE_EDGES.sub("", name) for name in value) if name)
         for name in cleaned:
             if "," in name:
                 raise ValueError(f"file name {name!r} contains a comma; list one path per entry")
+            if "\n" in name or "\r" in name:
+                raise ValueError(f"file name {name!r} spans several lines; list one path per entry")
         return cleaned
 
 
