@@ -1,0 +1,68 @@
+"""`factory run`: attempts of a plan with live progress, then the summary and what to do next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aifactory.cli.common import Options, console, err_console, execute, interactive, terminal_answers
+from aifactory.cli.errors import EXIT_FAILED, EXIT_OK
+from aifactory.cli.progress import Progress
+from aifactory.cli.report import print_reasons, summary_table
+from aifactory.domain.run import RunState
+from aifactory.engine.run import RunOutcome
+from aifactory.ledger.queries import RunDetail
+from aifactory.service.inspect import show
+from aifactory.service.planning import no_answers
+from aifactory.service.project import Project, open_project, session
+from aifactory.service.running import RunStart
+from aifactory.service.running import run as run_service
+
+
+def run(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="A plan file (plans/x-plan.md), or an ask to plan first.")],
+    attempts: Annotated[int | None, typer.Option("--attempts", "-n", min=1, max=64, help="Attempts to start.")] = None,
+    context: Annotated[
+        list[Path] | None, typer.Option("--context", "-c", help="With an ask: a document the planner reads.")
+    ] = None,
+    no_interactive: Annotated[
+        bool, typer.Option("--no-interactive", help="With an ask: never ask questions at the terminal.")
+    ] = False,
+) -> None:
+    """Run attempts of a plan in parallel worktrees, verify each, and report which passed."""
+    answerer = terminal_answers if interactive(no_interactive) else no_answers
+    path = Path(target)
+    start = RunStart(plan_path=path) if path.suffix == ".md" or path.is_file() else RunStart(ask=target, context=context or [])
+
+    async def work(opts: Options) -> tuple[Project, RunOutcome]:
+        project = await open_project(opts.repo)
+        with Progress(console) as progress, session(project, progress) as current:
+            outcome = await run_service(
+                current,
+                start,
+                attempts=attempts or project.config.run.attempts,
+                answer=answerer,
+                notice=lambda message: err_console.print(f"[yellow]note:[/] {message}", soft_wrap=True),
+            )
+        return project, outcome
+
+    project, outcome = execute(ctx, work)
+    print_outcome(show(project, outcome.run_id), outcome)
+    raise typer.Exit(EXIT_OK if outcome.state is RunState.PASSED else EXIT_FAILED)
+
+
+def print_outcome(detail: RunDetail, outcome: RunOutcome) -> None:
+    console.print()
+    console.print(summary_table(detail))
+    print_reasons(console, detail)
+    if outcome.ranking:
+        best = outcome.ranking[0]
+        order = " > ".join(outcome.ranking)
+        console.print(f"\n[green]{len(outcome.ranking)} attempt(s) passed[/] (best first: {order}).")
+        console.print(f"Look:  factory diff {detail.id} {best}")
+        console.print(f"Merge: factory merge {detail.id} {best}")
+    else:
+        console.print(f"\n[red]no attempt passed[/]. Details: factory show {detail.id}")
