@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, Protocol
 
 from aifactory.testing.scenario import ErrorEvent, HttpError, SimReply, SimRequest
@@ -104,6 +105,14 @@ def pieces(text: str, count: int = 3) -> list[str]:
 def text_chunks(text: str, size: int = 24) -> list[str]:
     """`text` split into pieces of `size` characters: a streamed answer's text deltas."""
     return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def status_phrase(status: int) -> str:
+    """The reason phrase of `status`, also for statuses `http.HTTPStatus` lacks (like Anthropic's 529)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"Error {status}"
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:

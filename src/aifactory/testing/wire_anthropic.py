@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from http import HTTPStatus
 from typing import Any, Literal
 
 from aifactory.testing.scenario import (
@@ -22,7 +21,15 @@ from aifactory.testing.scenario import (
     SimToolResult,
 )
 from aifactory.testing.tokens import Segment, Usage, canonical
-from aifactory.testing.wire import BadRequest, Exchange, bearer_token, pieces, sse, text_chunks
+from aifactory.testing.wire import (
+    BadRequest,
+    Exchange,
+    bearer_token,
+    pieces,
+    sse,
+    status_phrase,
+    text_chunks,
+)
 
 _ERRORS: dict[int, tuple[str, str]] = {
     400: ("invalid_request_error", "Invalid request"),
@@ -215,8 +222,9 @@ class AnthropicWire:
         return [*events, sse(delta, "message_delta"), sse({"type": "message_stop"}, "message_stop")]
 
     def error_body(self, fault: HttpError) -> dict[str, Any]:
-        default_type, default_message = _ERRORS.get(
-            fault.status, ("api_error", HTTPStatus(fault.status).phrase)
+        default_type, default_message = _ERRORS.get(fault.status) or (
+            "api_error",
+            status_phrase(fault.status),
         )
         error = {"type": fault.error_type or default_type, "message": fault.message or default_message}
         return {"type": "error", "error": error}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from http import HTTPStatus
 from typing import Any, Literal
 
 from aifactory.testing.scenario import (
@@ -23,7 +22,15 @@ from aifactory.testing.scenario import (
     SimToolResult,
 )
 from aifactory.testing.tokens import Segment, canonical
-from aifactory.testing.wire import BadRequest, Exchange, bearer_token, pieces, sse, text_chunks
+from aifactory.testing.wire import (
+    BadRequest,
+    Exchange,
+    bearer_token,
+    pieces,
+    sse,
+    status_phrase,
+    text_chunks,
+)
 
 _ERRORS: dict[int, tuple[str, str | None, str]] = {
     400: ("invalid_request_error", None, "Invalid request."),
@@ -230,8 +237,10 @@ class OpenAIWire:
 
     def error_body(self, fault: HttpError) -> dict[str, Any]:
         kind = "server_error" if fault.status >= 500 else "invalid_request_error"
-        default_type, default_code, default_message = _ERRORS.get(
-            fault.status, (kind, None, HTTPStatus(fault.status).phrase)
+        default_type, default_code, default_message = _ERRORS.get(fault.status) or (
+            kind,
+            None,
+            status_phrase(fault.status),
         )
         error = {
             "message": fault.message or default_message,
