@@ -26,6 +26,17 @@ _POLL_SECONDS = 0.02
 """How often the serving loop checks for `stop()`: the default half second would slow every test."""
 
 
+class _LoopbackServer(ThreadingHTTPServer):
+    """A listen backlog big enough for bursts of concurrent clients.
+
+    With `socketserver`'s default of 5, a burst of a dozen connections overflows the queue and the
+    kernel drops SYNs, which clients only retry after a second: latency tests would see +1 s.
+    """
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FakeServer:
     """A simulated model provider on 127.0.0.1, speaking the Anthropic or the OpenAI wire protocol.
 
@@ -47,7 +58,7 @@ class FakeServer:
         models = frozenset(known_models) if known_models is not None else None
         self._endpoint = Endpoint(wire, scenario, latency=latency, known_models=models)
         self._connections: set[socket.socket] = set()
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _LoopbackServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -74,10 +85,7 @@ class FakeServer:
         if self._httpd is not None:
             raise RuntimeError("the fake server is already running")
         self._endpoint.stopping.clear()
-        httpd = ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(_Handler, self._endpoint, self._track)
-        )
-        httpd.daemon_threads = True
+        httpd = _LoopbackServer(("127.0.0.1", 0), functools.partial(_Handler, self._endpoint, self._track))
         self._httpd = httpd
         self._thread = threading.Thread(
             target=httpd.serve_forever, args=(_POLL_SECONDS,), name=f"fake-{self.protocol}", daemon=True
