@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import AsyncIterable
 from typing import Any
 
 import httpx
 import pytest
-from pydantic_ai import Agent
+from pydantic_ai import Agent, RunContext
 from pydantic_ai.exceptions import ModelServerError
+from pydantic_ai.messages import AgentStreamEvent
 
 from aifactory.testing import (
     Delay,
@@ -37,15 +39,21 @@ async def test_concurrent_calls_wait_out_latency_together(protocol: str, make_mo
     assert 0.2 <= elapsed < 0.6
 
 
-async def test_anthropic_cache_is_written_then_read(make_model: Any) -> None:
+async def _ignore(ctx: RunContext[Any], events: AsyncIterable[AgentStreamEvent]) -> None:
+    async for _ in events:
+        pass
+
+
+@pytest.mark.parametrize("handler", [None, _ignore], ids=["json", "sse"])
+async def test_anthropic_cache_is_written_then_read(handler: Any, make_model: Any) -> None:
     with FakeServer(Rules((always, reply_text("ok"))), "anthropic") as server:
         agent = Agent(
             make_model(server),
             instructions=LONG_INSTRUCTIONS,
             model_settings={"max_tokens": 1024, "anthropic_cache_instructions": True},
         )
-        first = (await agent.run("First question")).usage
-        second = (await agent.run("Second question")).usage
+        first = (await agent.run("First question", event_stream_handler=handler)).usage
+        second = (await agent.run("Second question", event_stream_handler=handler)).usage
 
     assert first.cache_write_tokens > len(LONG_INSTRUCTIONS) // 4
     assert first.cache_read_tokens == 0
@@ -148,3 +156,9 @@ def test_stop_cuts_a_pending_delay_instead_of_waiting() -> None:
     assert time.perf_counter() - started < 1
     assert not caller.is_alive()
     assert outcome
+
+
+def test_an_unknown_protocol_is_refused_with_the_choices() -> None:
+    unsupported: Any = "gemini"
+    with pytest.raises(ValueError, match=r"choose one of \['anthropic', 'openai'\]"):
+        FakeServer(Script(), unsupported)

@@ -19,8 +19,11 @@ from typing import Any
 from aifactory.testing.endpoint import Endpoint, RecordedRequest, Response
 from aifactory.testing.scenario import HttpError, WireProtocol
 from aifactory.testing.scenarios import Scenario
+from aifactory.testing.wire import Wire
 from aifactory.testing.wire_anthropic import AnthropicWire
 from aifactory.testing.wire_openai import OpenAIWire
+
+_WIRES: dict[str, Callable[[], Wire]] = {"anthropic": AnthropicWire, "openai": OpenAIWire}
 
 _POLL_SECONDS = 0.02
 """How often the serving loop checks for `stop()`: the default half second would slow every test."""
@@ -53,8 +56,10 @@ class FakeServer:
         latency: float = 0.0,
         known_models: Iterable[str] | None = None,
     ) -> None:
+        if protocol not in _WIRES:
+            raise ValueError(f"unknown wire protocol {protocol!r}: choose one of {sorted(_WIRES)}")
         self.protocol: WireProtocol = protocol
-        wire = AnthropicWire() if protocol == "anthropic" else OpenAIWire()
+        wire = _WIRES[protocol]()
         models = frozenset(known_models) if known_models is not None else None
         self._endpoint = Endpoint(wire, scenario, latency=latency, known_models=models)
         self._connections: set[socket.socket] = set()
@@ -76,7 +81,10 @@ class FakeServer:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the model requests received so far, oldest first."""
+        """A snapshot of the model requests received so far, oldest first.
+
+        Requests refused before reaching the scenario (no credentials, malformed JSON) are not kept.
+        """
         with self._endpoint.lock:
             return list(self._endpoint.requests)
 

@@ -40,8 +40,11 @@ class Wire(Protocol):
     """One provider's wire format, as the server needs it."""
 
     chat_paths: frozenset[str]
+    """The paths (without query) that create a model response."""
     request_id_header: str
+    """The response header carrying the provider's request id."""
     min_cached_tokens: int
+    """The shortest prefix the provider reports as read from its cache."""
 
     def authorized(self, headers: Mapping[str, str]) -> bool:
         """Whether the request carries credentials the provider would look at."""
