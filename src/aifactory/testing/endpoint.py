@@ -1,0 +1,162 @@
+"""What the simulated provider answers to one HTTP request, decided apart from how it is written.
+
+The endpoint validates and records a request, asks the scenario, and renders the answer through the
+protocol's `Wire` into a `Response` (status, headers, JSON body or events, and whether to cut it
+short). Rendering completely before writing means a scenario's bad reply still becomes a clean 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from aifactory.testing.scenario import Answer, Delay, DropStream, ErrorEvent, HttpError, SimReply, SimRequest
+from aifactory.testing.scenarios import Scenario
+from aifactory.testing.tokens import PromptCache, Usage, canonical, reply_tokens
+from aifactory.testing.wire import BadRequest, Exchange, Wire
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """A model request as the server received it, for tests to assert on prompts and headers."""
+
+    path: str
+    headers: Mapping[str, str]
+    body: Mapping[str, Any]
+    sim: SimRequest
+
+
+@dataclass(frozen=True)
+class Response:
+    """What to write back after `delay` seconds: a JSON body or a list of events.
+
+    A `cut` response breaks off: half of its body, or its events without the end of the chunked body.
+    """
+
+    status: int
+    body: bytes = b""
+    events: tuple[bytes, ...] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    cut: bool = False
+    delay: float = 0.0
+
+
+def json_response(status: int, body: object, headers: Mapping[str, str] | None = None) -> Response:
+    """A complete JSON response."""
+    return Response(status, json.dumps(body).encode(), headers=headers or {})
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise BadRequest(f"the request body is not JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+def _undelay(answer: Answer) -> tuple[float, SimReply | HttpError | DropStream | ErrorEvent]:
+    if isinstance(answer, Delay):
+        seconds, inner = _undelay(answer.then)
+        return answer.seconds + seconds, inner
+    return 0.0, answer
+
+
+def _failure(what: str, error: Exception) -> HttpError:
+    """A 500 naming the exception, so a failing test shows the scenario's bug instead of hanging."""
+    last_line = traceback.format_exception_only(error)[-1].strip()
+    return HttpError(500, message=f"{what}: {last_line}")
+
+
+class Endpoint:
+    """A provider's model endpoint: one wire protocol, one scenario, one prompt cache, one request log."""
+
+    def __init__(
+        self, wire: Wire, scenario: Scenario, *, latency: float, known_models: frozenset[str] | None
+    ) -> None:
+        self.wire = wire
+        self.scenario = scenario
+        self.latency = latency
+        self.known_models = known_models
+        self.requests: list[RecordedRequest] = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self._cache = PromptCache()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep in the calling thread, waking early when the server stops."""
+        if seconds > 0:
+            self.stopping.wait(seconds)
+
+    def error(self, fault: HttpError) -> Response:
+        """An error response in the provider's format."""
+        return json_response(fault.status, self.wire.error_body(fault), fault.headers)
+
+    def models(self, headers: Mapping[str, str]) -> Response:
+        """The answer to `GET /v1/models`: the known models, to a caller with credentials."""
+        if not self.wire.authorized(headers):
+            return self.error(self.wire.unauthorized())
+        return json_response(200, self.wire.models(sorted(self.known_models or ())))
+
+    def answer(self, path: str, headers: Mapping[str, str], raw: bytes) -> Response:
+        """The response to one model request: validation, recording, latency, then the scenario's answer."""
+        try:
+            body = _json_object(raw)
+            if not self.wire.authorized(headers):
+                return self.error(self.wire.unauthorized())
+            sim = self.wire.parse(body, headers)
+        except BadRequest as error:
+            return self.error(HttpError(400, message=str(error)))
+        with self.lock:
+            self.requests.append(RecordedRequest(path, headers, body, sim))
+        self.pause(self.latency)
+        delay, answer = _undelay(self._decide(sim))
+        try:
+            response = self._render(answer, body, sim)
+        except Exception as error:
+            response = self.error(_failure("the simulated answer could not be rendered", error))
+        return replace(response, delay=delay)
+
+    def _decide(self, sim: SimRequest) -> Answer:
+        if self.known_models is not None and sim.model not in self.known_models:
+            return self.wire.model_not_found(sim.model)
+        try:
+            return self.scenario.respond(sim)
+        except Exception as error:
+            return _failure("the scenario raised", error)
+
+    def _render(
+        self, answer: SimReply | HttpError | DropStream | ErrorEvent, body: Mapping[str, Any], sim: SimRequest
+    ) -> Response:
+        if isinstance(answer, HttpError):
+            return self.error(answer)
+        if isinstance(answer, ErrorEvent) and not sim.stream:
+            return self.error(self.wire.as_http_error(answer))
+        reply = answer if isinstance(answer, SimReply) else answer.partial
+        exchange = self._exchange(body, sim, reply)
+        if not sim.stream:
+            message = json.dumps(self.wire.message(reply, exchange)).encode()
+            return Response(200, message, cut=isinstance(answer, DropStream))
+        events = self.wire.events(reply, exchange)
+        if isinstance(answer, DropStream):
+            return Response(200, events=tuple(events[: answer.after_events]), cut=True)
+        if isinstance(answer, ErrorEvent):
+            return Response(200, events=(*events[: answer.after_events], self.wire.error_event(answer)))
+        return Response(200, events=tuple(events))
+
+    def _exchange(self, body: Mapping[str, Any], sim: SimRequest, reply: SimReply) -> Exchange:
+        output_tokens = reply_tokens(reply)
+        if reply.input_tokens is not None:
+            usage = Usage(input_tokens=reply.input_tokens, output_tokens=output_tokens)
+        else:
+            usage = self._cache.account(
+                self.wire.segments(body), output_tokens, min_tokens=self.wire.min_cached_tokens
+            )
+        seed = hashlib.sha256(canonical(body).encode()).hexdigest()
+        return Exchange(body=body, sim=sim, usage=usage, seed=seed)

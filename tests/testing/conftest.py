@@ -1,0 +1,56 @@
+"""Clients and pydantic-ai models pointed at a `FakeServer`, built the way the product builds them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeAlias
+
+import pytest
+from anthropic import AsyncAnthropic
+from openai import AsyncOpenAI
+from pydantic_ai.models import Model
+from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.anthropic import AnthropicProvider
+from pydantic_ai.providers.openai import OpenAIProvider
+
+from aifactory.testing import FakeServer
+
+MODEL_NAMES = {"anthropic": "claude-sonnet-4-6", "openai": "gpt-4o"}
+
+ModelFactory: TypeAlias = Callable[..., Model]
+
+
+@pytest.fixture
+async def make_model() -> AsyncIterator[ModelFactory]:
+    """Build a pydantic-ai model for a server's protocol; its SDK client is closed after the test.
+
+    `max_tokens` is set because pydantic-ai otherwise streams Anthropic requests behind the scenes
+    (the SDK refuses a non-streamed request whose default `max_tokens` could take over 10 minutes).
+    """
+    clients: list[AsyncAnthropic | AsyncOpenAI] = []
+
+    def build(
+        server: FakeServer, *, model: str | None = None, api_key: str = "test-key", **client: Any
+    ) -> Model:
+        name = model or MODEL_NAMES[server.protocol]
+        if server.protocol == "anthropic":
+            anthropic = AsyncAnthropic(base_url=server.base_url, api_key=api_key, max_retries=0, **client)
+            clients.append(anthropic)
+            provider = AnthropicProvider(anthropic_client=anthropic)
+            return AnthropicModel(name, provider=provider, settings={"max_tokens": 1024})
+        openai = AsyncOpenAI(base_url=server.base_url, api_key=api_key, max_retries=0, **client)
+        clients.append(openai)
+        return OpenAIChatModel(
+            name, provider=OpenAIProvider(openai_client=openai), settings={"max_tokens": 1024}
+        )
+
+    yield build
+    for sdk_client in clients:
+        await sdk_client.close()
+
+
+@pytest.fixture(params=["anthropic", "openai"])
+def protocol(request: pytest.FixtureRequest) -> str:
+    """Run a test once per wire protocol."""
+    return str(request.param)
