@@ -34,8 +34,8 @@ KEY_VARIABLE = "FACTORY_DEMO_KEY"
 
 def demo_config(anthropic_url: str, openai_url: str, worktrees: Path, python: str) -> str:
     """The demo repository's configuration: both providers point at the simulated model."""
-    sim = "sim-anthropic:claude-sonnet-4-5"
-    roles = {"planner": sim, "plan-reviewer": sim, "executor": sim, "plan-verifier": sim, "ask-verifier": "sim-openai:gpt-5"}
+    sim = "sim-anthropic:claude-sonnet-5-5"
+    roles = {"planner": sim, "plan-reviewer": sim, "executor": sim, "plan-verifier": sim, "ask-verifier": "sim-openai:gpt-6.1-sol"}
     role_tables = "".join(f'\n[roles.{role}]\nmodel = "{model}"\n' for role, model in roles.items())
     return (
         "# The demo's configuration: every provider is the simulated model on 127.0.0.1.\n"

@@ -41,7 +41,7 @@ class ProviderConfig(_Section):
 
 
 class ModelRef(_Section):
-    """`provider:model`, e.g. `anthropic:claude-sonnet-4-5`."""
+    """`provider:model`, e.g. `anthropic:claude-sonnet-5-5`."""
 
     provider: str
     model: str
@@ -50,7 +50,7 @@ class ModelRef(_Section):
     def parse(cls, text: str) -> ModelRef:
         provider, sep, model = text.partition(":")
         if not sep or not provider.strip() or not model.strip():
-            raise ValueError(f"expected 'provider:model' such as 'anthropic:claude-sonnet-4-5', got {text!r}")
+            raise ValueError(f"expected 'provider:model' such as 'anthropic:claude-sonnet-5-5', got {text!r}")
         return cls(provider=provider.strip(), model=model.strip())
 
     def __str__(self) -> str:
@@ -110,13 +110,13 @@ class VerifyConfig(_Section):
 
 
 def _default_roles() -> dict[Role, RoleConfig]:
-    sonnet = "anthropic:claude-sonnet-4-5"
+    sonnet = "anthropic:claude-sonnet-5-5"
     return {
         Role.PLANNER: RoleConfig(model=sonnet),
         Role.PLAN_REVIEWER: RoleConfig(model=sonnet),
         Role.EXECUTOR: RoleConfig(model=sonnet),
         Role.PLAN_VERIFIER: RoleConfig(model=sonnet),
-        Role.ASK_VERIFIER: RoleConfig(model="openai:gpt-5"),
+        Role.ASK_VERIFIER: RoleConfig(model="openai:gpt-6.1-sol"),
     }
 
 
@@ -144,7 +144,7 @@ class FactoryConfig(_Section):
                 known = ", ".join(sorted(self.providers)) or "none"
                 raise PydanticCustomError(
                     "unknown_provider",
-                    "names provider {provider!r}, which is not configured (configured: {known}); "
+                    "names provider '{provider}', which is not configured (configured: {known}); "
                     "add [providers.{provider}] or pick a configured one",
                     {"provider": provider, "known": known, "loc": ("roles", role.value, "model")},
                 )

@@ -1,0 +1,5 @@
+"""`python -m aifactory` is `factory`."""
+
+from aifactory.cli.app import main
+
+main()

@@ -1,0 +1,53 @@
+"""A scripted team for tests and benchmarks: a plan of N steps, each writing one file, all verified.
+
+It keys on the default blueprint's prompts ("# Your step: K of N", "(Attempt aN on branch …)"), so
+it works with a repository set up by `factory init`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from aifactory.testing.scenario import Answer, SimRequest, call_tool
+from aifactory.testing.scenarios import Rules, offers_tool
+
+
+def step_of(request: SimRequest) -> int:
+    """The step an executor request is about, from the executor prompt."""
+    found = re.search(r"# Your step: (\d+) of \d+", request.prompt)
+    return int(found.group(1)) if found else 1
+
+
+def attempt_of(request: SimRequest) -> str:
+    """The attempt an executor request belongs to, from the executor prompt."""
+    found = re.search(r"\(Attempt (a\d+) on branch", request.prompt)
+    return found.group(1) if found else "a1"
+
+
+def step_file(number: int) -> str:
+    return f"notes/step-{number}.txt"
+
+
+def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
+    """Plans `steps` steps; each executor step writes `notes/step-K.txt` naming its attempt; verifiers pass."""
+    task_list = [
+        {"title": f"Write note {k}", "description": f"Write {step_file(k)}.", "files": [step_file(k)]}
+        for k in range(1, steps + 1)
+    ]
+
+    def execute(request: SimRequest) -> Answer:
+        number = step_of(request)
+        if request.turns_since_user() == 0:
+            content = f"note {number} written by {attempt_of(request)}\n"
+            return call_tool("write_file", path=step_file(number), content=content)
+        return call_tool("step_done", summary=f"Wrote {step_file(number)}.")
+
+    return Rules(
+        (offers_tool("submit_questions"), call_tool("submit_questions", questions=list(questions))),
+        (offers_tool("submit_plan"), call_tool("submit_plan", title="Write the notes", body="### Goal\nNotes.")),
+        (offers_tool("submit_task_list"), call_tool("submit_task_list", review="No concerns.", steps=task_list)),
+        (offers_tool("step_done"), execute),
+        (offers_tool("submit_plan_verdict"), call_tool("submit_plan_verdict", verdict="pass", summary="As planned.")),
+        (offers_tool("submit_ask_verdict"), call_tool("submit_ask_verdict", verdict="pass", summary="As asked.")),
+    )
