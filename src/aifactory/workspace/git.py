@@ -1,0 +1,358 @@
+"""The one git wrapper: typed async calls on a repository or one of its worktrees.
+
+Every call runs `git -C <path> ...` through one runner with a fixed locale, no terminal prompts
+and no repository-selecting variables inherited from a parent git (a factory started from a git
+hook must not act on the hook's repository). Failures become `GitError` carrying the command,
+git's own words and what to do. Operations that change worktree or branch bookkeeping hold the
+repository's `RepoLock`, so callers cannot forget it; commits inside a worktree do not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shlex
+from collections.abc import AsyncIterator, Container, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from aifactory.errors import GitError, NotARepositoryError
+from aifactory.workspace.gitdata import (
+    Diff,
+    FileStat,
+    MergeCheck,
+    Worktree,
+    cut_diff,
+    parse_merge_tree,
+    parse_numstat,
+    parse_worktrees,
+    split_z,
+)
+from aifactory.workspace.lock import RepoLock
+from aifactory.workspace.process import GroupExit, OutputSink, run_in_group
+
+DEFAULT_AUTHOR = "aifactory <aifactory@localhost>"
+
+# `git rev-parse --local-env-vars`: variables that point git at a particular repository.
+_REPOSITORY_ENV_VARS = frozenset(
+    {
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_CONFIG",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_IMPLICIT_WORK_TREE",
+        "GIT_GRAFT_FILE",
+        "GIT_INDEX_FILE",
+        "GIT_NO_REPLACE_OBJECTS",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_PREFIX",
+        "GIT_INTERNAL_SUPER_PREFIX",
+        "GIT_SHALLOW_FILE",
+        "GIT_COMMON_DIR",
+    }
+)
+_RUN_IT_YOURSELF = "Run the same command in that directory to see the full picture."
+
+
+@dataclass(frozen=True, slots=True)
+class _Completed:
+    code: int
+    stdout: str
+    stderr: str
+
+
+class Git:
+    """Git calls bound to one working tree (the main one or a linked worktree)."""
+
+    def __init__(self, path: Path, *, common_dir: Path | None = None) -> None:
+        self.path = path
+        self._common_dir = common_dir
+
+    def __repr__(self) -> str:
+        return f"Git({str(self.path)!r})"
+
+    @classmethod
+    async def discover(cls, path: Path) -> Git:
+        """The repository or worktree containing `path`, bound to its top-level directory."""
+        result = await cls(path)._exec("rev-parse", "--show-toplevel")
+        if result.code != 0:
+            raise NotARepositoryError(
+                f"{path} is not inside a git repository: run `git init` or pass --repo "
+                f"(git said: {result.stderr.strip()})"
+            )
+        return cls(Path(result.stdout.strip()))
+
+    async def head(self) -> str | None:
+        """The commit HEAD points at, or None while the current branch has no commit yet."""
+        result = await self._run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1))
+        return result.stdout.strip() or None
+
+    async def require_head(self) -> str:
+        """HEAD's commit; the factory branches from it, so a repository without one is refused."""
+        head = await self.head()
+        if head is None:
+            raise NotARepositoryError(
+                f"{self.path} has no commits yet: commit something first, "
+                "e.g. `git commit --allow-empty -m init`"
+            )
+        return head
+
+    async def current_branch(self) -> str | None:
+        """The checked-out branch's short name, or None when HEAD is detached."""
+        result = await self._run("symbolic-ref", "--quiet", "--short", "HEAD", ok=(0, 1))
+        return result.stdout.strip() or None
+
+    async def dirty_paths(self) -> list[str]:
+        """Staged, unstaged and untracked paths, relative to the top; renames count as two paths."""
+        result = await self._run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+        return sorted({entry[3:] for entry in split_z(result.stdout)})
+
+    async def common_dir(self) -> Path:
+        """The git directory shared by the repository and all of its worktrees."""
+        if self._common_dir is None:
+            result = await self._run("rev-parse", "--path-format=absolute", "--git-common-dir")
+            self._common_dir = Path(result.stdout.strip())
+        return self._common_dir
+
+    # -- worktrees and branches: shared bookkeeping, always under the repository lock --
+
+    async def add_worktree(self, path: Path, branch: str, base: str) -> Git:
+        """Create `branch` at `base` and check it out in a new worktree at `path` (absolute)."""
+        _require_absolute(path)
+        async with self._bookkeeping():
+            # Additions are serialized, so each one may use every core to write its files.
+            await self._run(
+                *("-c", "checkout.workers=0", "worktree", "add", "--quiet", "--no-track"),
+                *("-b", branch, str(path), base),
+                fix=f"If {path} or branch {branch} is left over from an earlier run, remove them "
+                "(`git worktree remove --force PATH`, `git branch -D BRANCH`) or use a new run id.",
+            )
+        return Git(path, common_dir=self._common_dir)
+
+    async def remove_worktree(self, path: Path, *, force: bool = True) -> None:
+        """Remove the worktree at `path` (absolute); if its directory is gone, forget it (prune)."""
+        _require_absolute(path)
+        async with self._bookkeeping():
+            if not await asyncio.to_thread(path.exists):
+                await self._run("worktree", "prune")
+                return
+            await self._run("worktree", "remove", *(["--force"] if force else []), str(path))
+
+    async def list_worktrees(self) -> list[Worktree]:
+        """Every worktree of the repository, the main one first."""
+        async with self._bookkeeping():
+            result = await self._run("worktree", "list", "--porcelain", "-z")
+        return parse_worktrees(result.stdout)
+
+    async def delete_branch(self, name: str, *, force: bool = False) -> None:
+        """Delete a local branch; without `force`, git refuses if it is not merged."""
+        async with self._bookkeeping():
+            await self._run(
+                "branch",
+                "-D" if force else "-d",
+                name,
+                fix="A branch checked out in a worktree cannot be deleted: remove the worktree first.",
+            )
+
+    async def branch_exists(self, name: str) -> bool:
+        """Whether a local branch of that name exists (reads one ref, so it needs no lock)."""
+        result = await self._run("rev-parse", "--verify", "--quiet", f"refs/heads/{name}", ok=(0, 1))
+        return result.code == 0
+
+    # -- inside a worktree: only this worktree's index and branch are touched --
+
+    async def commit_all(
+        self, message: str, *, author: str = DEFAULT_AUTHOR, allow_empty: bool = True
+    ) -> str:
+        """Stage everything (deletions too) and commit as `author`; return the new HEAD.
+
+        Author and committer come from the environment, so no git identity needs configuring.
+        Hooks, signing and auto-maintenance are off: these are checkpoints, checked elsewhere,
+        and dozens of concurrent auto-gcs would race with worktree bookkeeping. With
+        `allow_empty=False` and nothing to commit, no commit is made and HEAD is returned.
+        """
+        await self._run("add", "--all")
+        if not allow_empty:
+            staged = await self._run("diff", "--cached", "--quiet", ok=(0, 1))
+            if staged.code == 0:
+                return await self.require_head()
+        await self._run(
+            *("-c", "commit.gpgsign=false", "-c", "maintenance.auto=false"),
+            *("commit", "--quiet", "--no-verify", "--allow-empty", "-m", message),
+            env=_identity_env(author),
+        )
+        return await self.require_head()
+
+    async def reset_hard(self, commit: str) -> None:
+        """Drop a half-done step: reset to `commit` and delete untracked files it created."""
+        await self._run("reset", "--hard", "--quiet", commit)
+        await self._run("clean", "-d", "--force", "--quiet")
+
+    async def changed_files(self, base: str, head: str) -> list[str]:
+        """Paths changed on `head` since it forked from `base` (three-dot semantics)."""
+        result = await self._run("diff", "--name-only", "-z", "--no-renames", f"{base}...{head}")
+        return split_z(result.stdout)
+
+    # -- diffs and merges --
+
+    async def diff(self, base: str, head: str, *, cap: int) -> Diff:
+        """The patch of `head` since it forked from `base`, at most `cap` bytes.
+
+        The patch is taken as git writes it and git is killed once the cap is passed, so a
+        generated file of a gigabyte costs no more than `cap`.
+        """
+        args = (
+            *("diff", "--no-color", "--no-ext-diff", "--no-textconv"),
+            *("--src-prefix=a/", "--dst-prefix=b/", f"{base}...{head}"),
+        )
+        patch, errors = bytearray(), bytearray()
+
+        def take(chunk: bytes) -> bool:
+            # One byte past the cap is how we know the patch was cut.
+            patch.extend(chunk[: cap + 1 - len(patch)])
+            return len(patch) <= cap
+
+        ended = await self._spawn(args, output=take, errors=_collect(errors))
+        if ended.stopped:
+            return Diff(text=cut_diff(bytes(patch), cap), truncated=True)
+        _check(self.path, _completed(ended, b"", errors), args, (0,), _RUN_IT_YOURSELF)
+        return Diff(text=patch.decode(errors="replace"), truncated=False)
+
+    async def numstat(self, base: str, head: str) -> list[FileStat]:
+        """Lines added and removed per file on `head` since it forked from `base`."""
+        result = await self._run("diff", "--numstat", "-z", "--no-renames", f"{base}...{head}")
+        return parse_numstat(result.stdout)
+
+    async def merge_check(self, into: str, branch: str) -> MergeCheck:
+        """Would merging `branch` into `into` conflict? Touches neither working tree nor index."""
+        args = ("merge-tree", "--write-tree", "--name-only", "-z", into, branch)
+        result = await self._exec(*args)
+        # Exit 1 means conflicts, but git also exits 1 for a name it cannot resolve: then it
+        # prints no tree.
+        if result.code not in (0, 1) or not result.stdout:
+            raise _failure(
+                self.path,
+                result,
+                args,
+                "Check that both names exist; `git merge-tree --write-tree` needs git 2.38 or newer.",
+            )
+        return parse_merge_tree(result.stdout, clean=result.code == 0)
+
+    async def merge(self, branch: str, message: str, *, author: str = DEFAULT_AUTHOR) -> str:
+        """Merge `branch` into the checked-out branch with a merge commit; return its sha.
+
+        A conflicting merge is aborted, so the working tree is left as it was.
+        """
+        args = ("merge", "--no-ff", "--no-edit", "-m", message, branch)
+        result = await self._exec(*args, env=_identity_env(author))
+        if result.code == 0:
+            return await self.require_head()
+        unmerged = await self._run("diff", "--name-only", "-z", "--diff-filter=U")
+        conflicts = split_z(unmerged.stdout)
+        if not conflicts:
+            raise _failure(self.path, result, args, _RUN_IT_YOURSELF)
+        await self._run("merge", "--abort")
+        raise _failure(
+            self.path,
+            result,
+            args,
+            f"The merge was aborted; conflicts in: {', '.join(conflicts)}. "
+            f"Merge it yourself (`git merge {branch}`) and resolve them.",
+        )
+
+    # -- the runner --
+
+    @contextlib.asynccontextmanager
+    async def _bookkeeping(self) -> AsyncIterator[None]:
+        async with RepoLock(await self.common_dir()).hold():
+            yield
+
+    async def _run(
+        self,
+        *args: str,
+        ok: Container[int] = (0,),
+        env: Mapping[str, str] | None = None,
+        fix: str = _RUN_IT_YOURSELF,
+    ) -> _Completed:
+        result = await self._exec(*args, env=env)
+        _check(self.path, result, args, ok, fix)
+        return result
+
+    async def _exec(self, *args: str, env: Mapping[str, str] | None = None) -> _Completed:
+        stdout, stderr = bytearray(), bytearray()
+        ended = await self._spawn(args, output=_collect(stdout), errors=_collect(stderr), env=env)
+        return _completed(ended, stdout, stderr)
+
+    async def _spawn(
+        self,
+        args: Sequence[str],
+        *,
+        output: OutputSink,
+        errors: OutputSink,
+        env: Mapping[str, str] | None = None,
+    ) -> GroupExit:
+        argv = ["git", "-C", str(self.path), *args]
+        try:
+            return await run_in_group(argv, cwd=None, env=_git_env(env), output=output, errors=errors)
+        except FileNotFoundError as error:
+            raise GitError("git was not found on PATH: install git 2.38 or newer") from error
+
+
+def _identity_env(author: str) -> dict[str, str]:
+    """Author and committer variables for `Name <email>`: works with no git identity configured."""
+    match = re.fullmatch(r"\s*([^<>]+?)\s*<([^<>]+)>\s*", author)
+    if match is None:
+        raise ValueError(f"a git author looks like 'Name <email>', got {author!r}")
+    name, email = match.groups()
+    return {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+
+
+def _require_absolute(path: Path) -> None:
+    # git would read a relative path against the repository, Python against the process's cwd.
+    if not path.is_absolute():
+        raise ValueError(f"worktree paths must be absolute, got {path}")
+
+
+def _git_env(extra: Mapping[str, str] | None) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name not in _REPOSITORY_ENV_VARS}
+    # No prompts (nobody is there to answer), English messages, and read-only commands such as
+    # `status` must not take index.lock behind the back of a commit in the same worktree.
+    env.update(LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
+    env.update(extra or {})
+    return env
+
+
+def _check(path: Path, result: _Completed, args: Sequence[str], ok: Container[int], fix: str) -> None:
+    if result.code not in ok:
+        raise _failure(path, result, args, fix)
+
+
+def _failure(path: Path, result: _Completed, args: Sequence[str], fix: str) -> GitError:
+    said = result.stderr.strip() or "(no message)"
+    return GitError(f"`{shlex.join(['git', *args])}` failed in {path} (exit {result.code}): {said}\n{fix}")
+
+
+def _collect(buffer: bytearray) -> OutputSink:
+    def take(chunk: bytes) -> bool:
+        buffer.extend(chunk)
+        return True
+
+    return take
+
+
+def _completed(ended: GroupExit, stdout: bytes | bytearray, stderr: bytes | bytearray) -> _Completed:
+    return _Completed(
+        code=ended.exit_code,
+        stdout=stdout.decode(errors="surrogateescape"),
+        stderr=stderr.decode(errors="replace"),
+    )
