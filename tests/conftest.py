@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support import git
 
 _SECRET_MARKERS = ("API_KEY", "TOKEN", "SECRET", "PASSWORD", "AWS_", "ANTHROPIC", "OPENAI", "AZURE")
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -48,18 +49,6 @@ def loopback_only() -> Iterator[None]:
         yield
     finally:
         patch.undo()
-
-
-def git(repo: Path, *args: str) -> str:
-    """Run git in `repo` with a fixed identity; return stdout."""
-    result = subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout
 
 
 @pytest.fixture

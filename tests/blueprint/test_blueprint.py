@@ -71,7 +71,9 @@ def test_the_system_block_does_not_change_with_the_task(blueprint: Blueprint) ->
 
 def test_an_edited_prompt_is_what_the_role_gets(blueprint: Blueprint) -> None:
     path = blueprint.root / "roles" / "ask-verifier.md"
-    path.write_text("{% block system %}Be strict about {{ ask }}.{% endblock %}{% block task %}Go.{% endblock %}")
+    path.write_text(
+        "{% block system %}Be strict about {{ ask }}.{% endblock %}{% block task %}Go.{% endblock %}"
+    )
     prompt = blueprint.prompt(Role.ASK_VERIFIER, ask="streaming")
     assert prompt.system == "Be strict about streaming."
 

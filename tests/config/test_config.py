@@ -42,7 +42,10 @@ def test_the_template_mentions_every_key_of_every_section() -> None:
 def test_the_project_file_overrides_the_user_file_which_overrides_defaults(tmp_path: Path) -> None:
     user = user_config_path()
     user.parent.mkdir(parents=True)
-    user.write_text('[run]\nattempts = 5\nmax_parallel = 3\n[providers.local]\nkind = "openai"\napi_key_env = "LOCAL_KEY"\n')
+    user.write_text(
+        "[run]\nattempts = 5\nmax_parallel = 3\n"
+        '[providers.local]\nkind = "openai"\napi_key_env = "LOCAL_KEY"\n'
+    )
     project = _write(tmp_path, '[run]\nattempts = 7\n[roles.executor]\nmodel = "local:qwen3-coder"\n')
     config = load_config(project, overrides={"run": {"max_parallel": 9}})
     assert config.run.attempts == 7
@@ -81,7 +84,9 @@ def test_a_model_without_a_provider_prefix_is_refused(tmp_path: Path) -> None:
         load_config(path)
 
 
-def test_an_api_key_pasted_where_its_variable_name_belongs_is_refused_without_echoing_it(tmp_path: Path) -> None:
+def test_an_api_key_pasted_where_its_variable_name_belongs_is_refused_without_echoing_it(
+    tmp_path: Path,
+) -> None:
     path = _write(tmp_path, '[providers.anthropic]\napi_key_env = "sk-ant-secret-123"\n')
     with pytest.raises(ConfigError) as caught:
         load_config(path)
@@ -97,5 +102,7 @@ def test_broken_toml_names_the_line(tmp_path: Path) -> None:
 
 def test_an_unknown_role_lists_the_roles(tmp_path: Path) -> None:
     path = _write(tmp_path, '[roles.architect]\nmodel = "anthropic:x"\n')
-    with pytest.raises(ConfigError, match="'planner', 'plan-reviewer', 'executor', 'plan-verifier' or 'ask-verifier'"):
+    with pytest.raises(
+        ConfigError, match="'planner', 'plan-reviewer', 'executor', 'plan-verifier' or 'ask-verifier'"
+    ):
         load_config(path)

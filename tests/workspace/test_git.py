@@ -12,7 +12,7 @@ import pytest
 from aifactory.errors import GitError, NotARepositoryError
 from aifactory.workspace.git import Git
 from aifactory.workspace.gitdata import FileStat
-from conftest import git
+from tests.support import git
 
 
 def _write(path: Path, text: str) -> None:

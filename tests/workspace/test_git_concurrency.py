@@ -16,7 +16,7 @@ from pathlib import Path
 import aifactory
 from aifactory.workspace.git import Git
 from aifactory.workspace.lock import RepoLock
-from conftest import git
+from tests.support import git
 
 ATTEMPTS = 12
 STEPS = 5

@@ -15,10 +15,14 @@ from aifactory.agents.tools import EDIT_TOOLS, Workspace
 class StepReport(BaseModel):
     """What the model says when it calls step_done."""
 
-    summary: str = Field(description="two or three sentences: what changed in this step, and how it was checked")
+    summary: str = Field(
+        description="two or three sentences: what changed in this step, and how it was checked"
+    )
 
 
-STEP_DONE = ToolOutput(StepReport, name="step_done", description="Call once the step is complete and its tests pass.")
+STEP_DONE = ToolOutput(
+    StepReport, name="step_done", description="Call once the step is complete and its tests pass."
+)
 
 
 class BuiltinAgent:

@@ -55,7 +55,7 @@ async def list_files(ctx: RunContext[Workspace], path: str = ".", pattern: str =
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", relative(ws.root, folder)],
         cwd=ws.root,
         env=ws.env,
-        timeout=_GIT_TIMEOUT,
+        timeout_s=_GIT_TIMEOUT,
         output_cap=ws.output_cap * 4,
     )
     names = [n for n in result.output.splitlines() if n and (ws.root / n).exists()]
@@ -115,7 +115,7 @@ async def search(ctx: RunContext[Workspace], pattern: str, path: str = ".") -> s
         ["git", "grep", "-n", "-I", "-E", "--untracked", "-e", pattern, "--", relative(ws.root, target)],
         cwd=ws.root,
         env=ws.env,
-        timeout=_GIT_TIMEOUT,
+        timeout_s=_GIT_TIMEOUT,
         output_cap=ws.output_cap,
     )
     if result.exit_code == 1 and not result.output.strip():
@@ -184,7 +184,7 @@ async def run_command(ctx: RunContext[Workspace], command: str, timeout_seconds:
     ws = ctx.deps
     ws.calls += 1
     limit = ws.command_timeout if timeout_seconds <= 0 else min(timeout_seconds, ws.command_timeout)
-    result = await run_process(command, cwd=ws.root, env=ws.env, timeout=limit, output_cap=ws.output_cap)
+    result = await run_process(command, cwd=ws.root, env=ws.env, timeout_s=limit, output_cap=ws.output_cap)
     status = f"killed after {limit:.0f}s (timeout)" if result.timed_out else f"exit code {result.exit_code}"
     return f"{status}\n{result.output}"
 

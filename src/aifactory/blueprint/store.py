@@ -8,10 +8,10 @@ under `.factory/blueprint/` that the user reviews like code. A role file holds t
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -78,7 +78,8 @@ class Blueprint:
         for block in ("system", "task"):
             if block not in template.blocks:
                 raise BlueprintError(
-                    f"{self.root / name} has no {{% block {block} %}}: a role file needs a system and a task block"
+                    f"{self.root / name} has no {{% block {block} %}}: "
+                    "a role file needs a system and a task block"
                 )
         render_context = template.new_context(dict(context))
         system = self._render(name, lambda: "".join(template.blocks["system"](render_context)))

@@ -30,7 +30,7 @@ class CommandCheck:
             self.command,
             cwd=target.worktree,
             env=target.env,
-            timeout=self.timeout,
+            timeout_s=self.timeout,
             output_cap=self.output_cap,
             log_path=log,
         )
@@ -41,5 +41,7 @@ class CommandCheck:
         else:
             what = f"`{self.command}` failed with exit code {result.exit_code}"
         tail = "\n".join(result.output.rstrip().splitlines()[-_TAIL_LINES:])
-        finding = Finding(severity=Severity.ERROR, what=what, why=f"last lines of its output (full log: {log}):\n{tail}")
+        finding = Finding(
+            severity=Severity.ERROR, what=what, why=f"last lines of its output (full log: {log}):\n{tail}"
+        )
         return Verdict(source=self.source, passed=False, summary=what, findings=(finding,))

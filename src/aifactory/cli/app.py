@@ -13,7 +13,7 @@ from aifactory.cli.common import Options, console
 
 app = typer.Typer(
     name="factory",
-    help="aifactory: turns an ask into verified code with planners, executors and verifiers in git worktrees.",
+    help="aifactory: turns an ask into verified code: planners, executors and verifiers in git worktrees.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -46,7 +46,9 @@ app.command("plan")(planning.plan)
 app.command("run")(running.run)
 app.command("status")(inspecting.status)
 app.command("show")(inspecting.show)
-app.command("diff", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(inspecting.diff)
+app.command("diff", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    inspecting.diff
+)
 app.command("merge")(branches.merge)
 app.command("keep")(branches.keep)
 app.command("clean")(branches.clean)

@@ -26,7 +26,9 @@ def merge(
         return await branches.merge(await open_project(opts.repo), run, attempt, force=force)
 
     merged = execute(ctx, work)
-    console.print(f"[green]merged[/] {merged.branch} as {merged.commit[:10]}; `factory clean` keeps its branch")
+    console.print(
+        f"[green]merged[/] {merged.branch} as {merged.commit[:10]}; `factory clean` keeps its branch"
+    )
 
 
 def keep(ctx: typer.Context, run: RunArg, attempt: AttemptArg) -> None:
@@ -41,7 +43,9 @@ def keep(ctx: typer.Context, run: RunArg, attempt: AttemptArg) -> None:
 def clean(
     ctx: typer.Context,
     run: Annotated[str | None, typer.Argument(help="Only this run (default: every finished run).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed, remove nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be removed, remove nothing.")
+    ] = False,
 ) -> None:
     """Remove the worktrees of finished runs, and their branches unless kept or merged."""
 

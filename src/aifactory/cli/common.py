@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -38,7 +38,7 @@ def options(ctx: typer.Context) -> Options:
     return found
 
 
-def execute(ctx: typer.Context, work: Callable[[Options], Awaitable[T]]) -> T:
+def execute(ctx: typer.Context, work: Callable[[Options], Coroutine[Any, Any, T]]) -> T:
     """Run an async command body; errors become a message and an exit code, tracebacks only with --debug."""
     opts = options(ctx)
     try:
@@ -52,7 +52,9 @@ def execute(ctx: typer.Context, work: Callable[[Options], Awaitable[T]]) -> T:
 def fail(error: BaseException) -> NoReturn:
     code = exit_code(error)
     if isinstance(error, KeyboardInterrupt):
-        err_console.print("[yellow]interrupted[/]: work stopped; commits made so far are kept on their branches")
+        err_console.print(
+            "[yellow]interrupted[/]: work stopped; commits made so far are kept on their branches"
+        )
     else:
         err_console.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
@@ -63,7 +65,9 @@ def terminal_answers(questions: Sequence[str]) -> list[str | None]:
     answers: list[str | None] = []
     for number, question in enumerate(questions, start=1):
         console.print(f"[bold]Q{number}.[/] {question}")
-        answer = Prompt.ask("  answer (empty leaves it open)", default="", show_default=False, console=console)
+        answer = Prompt.ask(
+            "  answer (empty leaves it open)", default="", show_default=False, console=console
+        )
         answers.append(answer.strip() or None)
     return answers
 

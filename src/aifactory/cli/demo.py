@@ -7,6 +7,9 @@ team, served on 127.0.0.1 over the Anthropic and OpenAI wire protocols.
 
 from __future__ import annotations
 
+import json
+import shlex
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -35,16 +38,30 @@ KEY_VARIABLE = "FACTORY_DEMO_KEY"
 def demo_config(anthropic_url: str, openai_url: str, worktrees: Path, python: str) -> str:
     """The demo repository's configuration: both providers point at the simulated model."""
     sim = "sim-anthropic:claude-sonnet-5-5"
-    roles = {"planner": sim, "plan-reviewer": sim, "executor": sim, "plan-verifier": sim, "ask-verifier": "sim-openai:gpt-6.1-sol"}
-    role_tables = "".join(f'\n[roles.{role}]\nmodel = "{model}"\n' for role, model in roles.items())
-    return (
-        "# The demo's configuration: every provider is the simulated model on 127.0.0.1.\n"
-        f'[run]\nattempts = 2\nworktrees = "{worktrees}"\n\n'
-        f'[commands]\ntest = "{python} -m unittest -q"\n'
-        f"{role_tables}\n"
-        f'[providers.sim-anthropic]\nkind = "anthropic"\nbase_url = "{anthropic_url}"\napi_key_env = "{KEY_VARIABLE}"\n\n'
-        f'[providers.sim-openai]\nkind = "openai"\nbase_url = "{openai_url}"\napi_key_env = "{KEY_VARIABLE}"\n'
-    )
+    roles = {
+        "planner": sim,
+        "plan-reviewer": sim,
+        "executor": sim,
+        "plan-verifier": sim,
+        "ask-verifier": "sim-openai:gpt-6.1-sol",
+    }
+    lines = [
+        "# The demo's configuration: every provider is the simulated model on 127.0.0.1.",
+        "[run]",
+        "attempts = 2",
+        f"worktrees = {json.dumps(str(worktrees))}",
+        "[commands]",
+        f"test = {json.dumps(shlex.quote(python) + ' -m unittest -q')}",
+    ]
+    for role, model in roles.items():
+        lines += [f"[roles.{role}]", f'model = "{model}"']
+    for name, kind, url in (
+        ("sim-anthropic", "anthropic", anthropic_url),
+        ("sim-openai", "openai", openai_url),
+    ):
+        lines += [f"[providers.{name}]", f'kind = "{kind}"', f"base_url = {json.dumps(url)}"]
+        lines.append(f'api_key_env = "{KEY_VARIABLE}"')
+    return "\n".join(lines) + "\n"
 
 
 def answer_as_demo_user(questions: Sequence[str]) -> list[str | None]:
@@ -59,7 +76,10 @@ def answer_as_demo_user(questions: Sequence[str]) -> list[str | None]:
 def demo(
     ctx: typer.Context,
     folder: Annotated[
-        Path | None, typer.Option("--folder", help="Where to create the sample repository (default: a new temporary folder).")
+        Path | None,
+        typer.Option(
+            "--folder", help="Where to create the sample repository (default: a new temporary folder)."
+        ),
     ] = None,
 ) -> None:
     """See the whole loop on a sample repository with a simulated model: no network, no key needed."""
@@ -72,7 +92,7 @@ def demo(
         with FakeServer(demo_scenario(), "anthropic") as claude, FakeServer(demo_scenario(), "openai") as gpt:
             await create_repository(repo, SAMPLE_FILES, "Sample shop project")
             await init_project(repo)
-            config = demo_config(claude.base_url, gpt.base_url, root / "worktrees", python=_python())
+            config = demo_config(claude.base_url, gpt.base_url, root / "worktrees", python=sys.executable)
             (repo / ".factory" / "config.toml").write_text(config, encoding="utf-8")
             await commit_all(repo, "Set up aifactory")
             project = await open_project(repo)
@@ -83,9 +103,20 @@ def demo(
             console.print(f"  plan: {planned.path}")
             for number, step in enumerate(planned.plan.steps, start=1):
                 console.print(f"  step {number}: {step.title}")
-            console.print("\n[bold]2. run[/]: two attempts in parallel worktrees, one commit per step, then verification")
-            with Progress(console) as progress, session(project, progress, env={KEY_VARIABLE: "simulated"}) as current:
-                outcome = await run(current, RunStart(plan_path=planned.path), attempts=2, answer=answer_as_demo_user, notice=console.print)
+            console.print(
+                "\n[bold]2. run[/]: two attempts in parallel worktrees, a commit per step, then verification"
+            )
+            with (
+                Progress(console) as progress,
+                session(project, progress, env={KEY_VARIABLE: "simulated"}) as current,
+            ):
+                outcome = await run(
+                    current,
+                    RunStart(plan_path=planned.path),
+                    attempts=2,
+                    answer=answer_as_demo_user,
+                    notice=console.print,
+                )
         return project, planned, outcome
 
     project, planned, outcome = execute(ctx, work)
@@ -94,12 +125,6 @@ def demo(
     _where(project, planned, detail, time.monotonic() - started)
     expected = {AttemptState.PASSED, AttemptState.REJECTED}
     raise typer.Exit(0 if {a.state for a in detail.attempts} == expected else 1)
-
-
-def _python() -> str:
-    import sys
-
-    return sys.executable
 
 
 def _where(project: Project, planned: PlanResult, detail: RunDetail, seconds: float) -> None:

@@ -29,7 +29,9 @@ def status(
     console.print(status_table(runs))
 
 
-def show(ctx: typer.Context, run: Annotated[str, typer.Argument(help="Run id, or a unique prefix of it.")]) -> None:
+def show(
+    ctx: typer.Context, run: Annotated[str, typer.Argument(help="Run id, or a unique prefix of it.")]
+) -> None:
     """A run's attempts, steps with commits, findings, verdicts, tokens and cost."""
 
     async def work(opts: Options) -> RunDetail:

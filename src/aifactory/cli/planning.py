@@ -17,13 +17,16 @@ def plan(
     ctx: typer.Context,
     ask: Annotated[str | None, typer.Argument(help="What you want built, in your words.")] = None,
     context: Annotated[
-        list[Path] | None, typer.Option("--context", "-c", help="A document the planner should read (repeatable).")
+        list[Path] | None,
+        typer.Option("--context", "-c", help="A document the planner should read (repeatable)."),
     ] = None,
     answer: Annotated[
-        Path | None, typer.Option("--answer", help="Complete PLAN_FILE: answer its open questions, then plan.")
+        Path | None,
+        typer.Option("--answer", help="Complete PLAN_FILE: answer its open questions, then plan."),
     ] = None,
     no_interactive: Annotated[
-        bool, typer.Option("--no-interactive", help="Never ask at the terminal; leave questions open in the file.")
+        bool,
+        typer.Option("--no-interactive", help="Never ask at the terminal; leave questions open in the file."),
     ] = False,
 ) -> None:
     """Plan an ask: clarifying questions, implementation plan, reviewed task list, in plans/<slug>-plan.md."""

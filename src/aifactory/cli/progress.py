@@ -76,14 +76,19 @@ class Progress:
             self._live.__enter__()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._live is not None:
             self._live.__exit__(kind, error, tb)
             self._live = None
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
-            self._say(f"run {event.run_id}: {event.attempts} attempt(s) of {event.steps} step(s) from {event.base_commit[:10]}")
+            self._say(
+                f"run {event.run_id}: {event.attempts} attempt(s) of {event.steps} step(s) "
+                f"from {event.base_commit[:10]}"
+            )
         elif isinstance(event, AttemptPlanned):
             self.lines[event.attempt] = _Line(name=event.attempt)
         elif isinstance(event, AttemptChanged):
@@ -108,7 +113,9 @@ class Progress:
         if event.state.finished:
             line.ended = time.monotonic()
             line.note = event.reason
-            self._say(f"{event.attempt}: {event.state.value}" + (f" — {event.reason}" if event.reason else ""))
+            self._say(
+                f"{event.attempt}: {event.state.value}" + (f" — {event.reason}" if event.reason else "")
+            )
 
     def _step_finished(self, event: StepFinished) -> None:
         if event.state is StepState.COMMITTED and event.commit:

@@ -37,14 +37,14 @@ def _elapsed(value: timedelta | None) -> str:
 def _counts(attempt: AttemptDetail) -> str:
     findings = [f for v in attempt.verdicts for f in v.findings]
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
-    return f"{errors} E / {len(findings) - errors} W"
+    return f"{errors} err, {len(findings) - errors} warn"
 
 
 def summary_table(run: RunDetail) -> Table:
     """One row per attempt: the end-of-run summary and the head of `factory show`."""
     table = Table(title=f"run {run.id} · {run.title}", title_justify="left")
-    for column in ("attempt", "result", "steps", "findings", "tokens", "cost", "time", "branch"):
-        table.add_column(column, no_wrap=column in {"attempt", "branch"})
+    for column in ("attempt", "result", "steps", "findings", "tokens", "cost", "time"):
+        table.add_column(column, no_wrap=True)
     for attempt in run.attempts:
         committed = sum(1 for s in attempt.steps if s.state is StepState.COMMITTED)
         table.add_row(
@@ -55,7 +55,6 @@ def summary_table(run: RunDetail) -> Table:
             tokens(attempt.usage.total_tokens),
             money(attempt.usage.cost),
             _elapsed(attempt.elapsed),
-            attempt.branch if not (attempt.cleaned and not attempt.kept) else "(cleaned)",
         )
     return table
 
@@ -69,15 +68,22 @@ def print_reasons(console: Console, run: RunDetail) -> None:
         for verdict in attempt.verdicts:
             for finding in verdict.findings:
                 if finding.blocking:
-                    console.print(f"  [red]{finding.location}[/]  {verdict.source}: {finding.what}", soft_wrap=True)
+                    console.print(
+                        f"  [red]{finding.location}[/]  {verdict.source}: {finding.what}", soft_wrap=True
+                    )
                     console.print(f"    [dim]{finding.why.strip()}[/]", soft_wrap=True)
 
 
 def print_run(console: Console, run: RunDetail) -> None:
     """`factory show`: the summary, then each attempt's steps, verdicts and findings."""
     stale = " (process gone)" if run.stale else ""
-    console.print(f"[bold]{run.title}[/]  {run.state.value}{stale}  base {run.base_commit[:10]}  plan {run.plan_path}")
-    console.print(f"tokens {tokens(run.usage.total_tokens)} · cost {money(run.usage.cost)} · model calls {run.model_calls}")
+    console.print(
+        f"[bold]{run.title}[/]  {run.state.value}{stale}  base {run.base_commit[:10]}  plan {run.plan_path}"
+    )
+    console.print(
+        f"tokens {tokens(run.usage.total_tokens)} · cost {money(run.usage.cost)} · "
+        f"model calls {run.model_calls}"
+    )
     console.print(summary_table(run))
     for attempt in run.attempts:
         console.print(f"\n[bold]{attempt.name}[/]  {attempt.branch}  worktree {attempt.worktree}")
@@ -92,7 +98,9 @@ def print_run(console: Console, run: RunDetail) -> None:
             mark = "[green]pass[/]" if verdict.passed else "[red]reject[/]"
             console.print(f"  {verdict.source}: {mark}  [dim]{verdict.summary}[/]", soft_wrap=True)
             for finding in verdict.findings:
-                console.print(f"    {finding.severity.value:7} {finding.location}  {finding.what}", soft_wrap=True)
+                console.print(
+                    f"    {finding.severity.value:7} {finding.location}  {finding.what}", soft_wrap=True
+                )
 
 
 def status_table(runs: list[RunSummary]) -> Table:

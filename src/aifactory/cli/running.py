@@ -24,7 +24,9 @@ from aifactory.service.running import run as run_service
 def run(
     ctx: typer.Context,
     target: Annotated[str, typer.Argument(help="A plan file (plans/x-plan.md), or an ask to plan first.")],
-    attempts: Annotated[int | None, typer.Option("--attempts", "-n", min=1, max=64, help="Attempts to start.")] = None,
+    attempts: Annotated[
+        int | None, typer.Option("--attempts", "-n", min=1, max=64, help="Attempts to start.")
+    ] = None,
     context: Annotated[
         list[Path] | None, typer.Option("--context", "-c", help="With an ask: a document the planner reads.")
     ] = None,
@@ -35,7 +37,11 @@ def run(
     """Run attempts of a plan in parallel worktrees, verify each, and report which passed."""
     answerer = terminal_answers if interactive(no_interactive) else no_answers
     path = Path(target)
-    start = RunStart(plan_path=path) if path.suffix == ".md" or path.is_file() else RunStart(ask=target, context=context or [])
+    start = (
+        RunStart(plan_path=path)
+        if path.suffix == ".md" or path.is_file()
+        else RunStart(ask=target, context=context or [])
+    )
 
     async def work(opts: Options) -> tuple[Project, RunOutcome]:
         project = await open_project(opts.repo)
@@ -57,6 +63,7 @@ def run(
 def print_outcome(detail: RunDetail, outcome: RunOutcome) -> None:
     console.print()
     console.print(summary_table(detail))
+    console.print(f"[dim]branches: factory/{detail.id}/<attempt>[/]")
     print_reasons(console, detail)
     if outcome.ranking:
         best = outcome.ranking[0]

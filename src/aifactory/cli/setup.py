@@ -21,5 +21,5 @@ def init(ctx: typer.Context) -> None:
         console.print(f"  kept  {path.relative_to(report.root)} (already there)")
     console.print(
         "\nNext: set the models per role in .factory/config.toml, export the API key variables it names, "
-        "commit .factory/, then run [bold]factory plan \"your ask\"[/]."
+        'commit .factory/, then run [bold]factory plan "your ask"[/].'
     )

@@ -73,7 +73,9 @@ def _explain(error: ValidationError, sources: list[tuple[Path, str]], fallback: 
     loc = tuple(str(part) for part in context.get("loc", first["loc"]) if part != "[key]")
     problem = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        problem = f"unknown key {loc[-1]!r}; check its spelling against the commented defaults from `factory init`"
+        problem = (
+            f"unknown key {loc[-1]!r}; check its spelling against the commented defaults from `factory init`"
+        )
     elif first["type"] not in {"missing", "value_error", "unknown_provider"}:
         problem = f"{problem} (got {first['input']!r})"
     for path, text in reversed(sources):

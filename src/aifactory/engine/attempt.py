@@ -70,7 +70,9 @@ async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
             target=target,
         )
         verdict = await verify_attempt(factory, subject)
-        changed = sum(added + removed for added, removed, _ in await worktree.numstat(job.base_commit, head))
+        changed = sum(
+            (stat.added or 0) + (stat.removed or 0) for stat in await worktree.numstat(job.base_commit, head)
+        )
     except asyncio.CancelledError:
         _finish(factory, job, AttemptState.INTERRUPTED, "interrupted; the commits made so far are kept")
         raise
@@ -90,7 +92,9 @@ async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[Don
     total = len(job.plan.steps)
     for index, step in enumerate(job.plan.steps):
         number = index + 1
-        factory.sink(StepStarted(run_id=job.run_id, attempt=job.attempt, index=number, total=total, title=step.title))
+        factory.sink(
+            StepStarted(run_id=job.run_id, attempt=job.attempt, index=number, total=total, title=step.title)
+        )
         scope = CallScope(role=Role.EXECUTOR, run_id=job.run_id, attempt=job.attempt, step=number)
         request = step_job(
             factory.kit,
@@ -105,7 +109,8 @@ async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[Don
         )
         try:
             outcome = await agent_for(factory.kit, scope).run_step(request)
-            message = f"step {number}/{total}: {step.title}\n\n{outcome.summary}\n\nFactory-Run: {job.run_id}\nFactory-Attempt: {job.attempt}\n"
+            trailers = f"Factory-Run: {job.run_id}\nFactory-Attempt: {job.attempt}\n"
+            message = f"step {number}/{total}: {step.title}\n\n{outcome.summary}\n\n{trailers}"
             commit = await worktree.commit_all(message)
         except asyncio.CancelledError:
             _step_end(factory, job, number, StepState.INTERRUPTED, reason="interrupted")
@@ -119,11 +124,24 @@ async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[Don
 
 
 def _step_end(
-    factory: Factory, job: AttemptJob, number: int, state: StepState, *, commit: str | None = None, summary: str = "", reason: str = ""
+    factory: Factory,
+    job: AttemptJob,
+    number: int,
+    state: StepState,
+    *,
+    commit: str | None = None,
+    summary: str = "",
+    reason: str = "",
 ) -> None:
     factory.sink(
         StepFinished(
-            run_id=job.run_id, attempt=job.attempt, index=number, state=state, commit=commit, summary=summary, reason=reason
+            run_id=job.run_id,
+            attempt=job.attempt,
+            index=number,
+            state=state,
+            commit=commit,
+            summary=summary,
+            reason=reason,
         )
     )
 
@@ -138,4 +156,6 @@ def _finish(
     changed_lines: int = 0,
 ) -> AttemptOutcome:
     factory.sink(AttemptChanged(run_id=job.run_id, attempt=job.attempt, state=state, reason=reason))
-    return AttemptOutcome(attempt=job.attempt, state=state, reason=reason, verdict=verdict, changed_lines=changed_lines)
+    return AttemptOutcome(
+        attempt=job.attempt, state=state, reason=reason, verdict=verdict, changed_lines=changed_lines
+    )

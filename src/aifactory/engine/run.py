@@ -52,7 +52,9 @@ async def run_plan(factory: Factory, request: RunRequest, runner: Runner) -> Run
     jobs = [_job(request, index) for index in range(1, request.attempts + 1)]
     for job in jobs:
         factory.sink(
-            AttemptPlanned(run_id=job.run_id, attempt=job.attempt, branch=job.branch, worktree=str(job.worktree))
+            AttemptPlanned(
+                run_id=job.run_id, attempt=job.attempt, branch=job.branch, worktree=str(job.worktree)
+            )
         )
     try:
         outcomes = await runner.run_all(jobs, lambda job: run_attempt(factory, job))
@@ -84,7 +86,10 @@ def _ranking(outcomes: list[AttemptOutcome]) -> list[str]:
         Candidate(
             attempt=outcome.attempt,
             warnings=sum(
-                1 for verdict in outcome.verdict.verdicts for finding in verdict.findings if not finding.blocking
+                1
+                for verdict in outcome.verdict.verdicts
+                for finding in verdict.findings
+                if not finding.blocking
             ),
             changed_lines=outcome.changed_lines,
         )

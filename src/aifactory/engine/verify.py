@@ -54,7 +54,9 @@ async def verify_attempt(factory: Factory, subject: Subject) -> AttemptVerdict:
         diff=diff.text,
         diff_truncated=diff.truncated,
         commands=[
-            CommandReport(name=check.label, command=check.command, passed=verdict.passed, summary=verdict.summary)
+            CommandReport(
+                name=check.label, command=check.command, passed=verdict.passed, summary=verdict.summary
+            )
             for check, verdict in zip(checks, command_verdicts, strict=True)
         ],
         steps=subject.steps,
@@ -75,4 +77,3 @@ async def verify_attempt(factory: Factory, subject: Subject) -> AttemptVerdict:
     for verdict in verdicts:
         factory.sink(VerdictReached(run_id=subject.run_id, attempt=subject.attempt, verdict=verdict))
     return decide(verdicts)
-

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from anthropic import AsyncAnthropic
 from pydantic_ai.models import Model
+from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.providers.anthropic import AnthropicProvider
 
 from aifactory.config import ProviderConfig
 
@@ -11,9 +14,6 @@ class AnthropicBackend:
     """Streams Messages API calls through the official SDK client, with SDK retries off."""
 
     def __init__(self, name: str, config: ProviderConfig, api_key: str) -> None:
-        from anthropic import AsyncAnthropic
-        from pydantic_ai.providers.anthropic import AnthropicProvider
-
         self.name = name
         client = AsyncAnthropic(
             api_key=api_key,
@@ -24,6 +24,4 @@ class AnthropicBackend:
         self._provider = AnthropicProvider(anthropic_client=client)
 
     def model(self, model_name: str) -> Model:
-        from pydantic_ai.models.anthropic import AnthropicModel
-
         return AnthropicModel(model_name, provider=self._provider)

@@ -65,7 +65,9 @@ class RecordedModel(WrapperModel):
     ) -> ModelResponse:
         started = time.monotonic()
         try:
-            async with self.wrapped.request_stream(messages, model_settings, model_request_parameters) as stream:
+            async with self.wrapped.request_stream(
+                messages, model_settings, model_request_parameters
+            ) as stream:
                 async for _event in stream:
                     pass
             response = stream.get()
@@ -155,11 +157,20 @@ def describe(error: BaseException) -> str:
 
 def usage_of(response: ModelResponse) -> Usage:
     usage = response.usage
-    cost = getattr(usage, "cost", None)
     return Usage(
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         cache_read_tokens=usage.cache_read_tokens,
         cache_write_tokens=usage.cache_write_tokens,
-        cost=Decimal(cost) if cost is not None else None,
+        cost=_cost(response),
     )
+
+
+def _cost(response: ModelResponse) -> Decimal | None:
+    """The provider's reported cost, else genai-prices' price for the model; None when neither knows."""
+    if response.usage.cost is not None:
+        return Decimal(response.usage.cost)
+    try:
+        return Decimal(response.cost().total_price)
+    except (LookupError, ValueError, AssertionError):
+        return None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from openai import AsyncOpenAI
 from pydantic_ai.models import Model
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.openai import OpenAIProvider
 
 from aifactory.config import ProviderConfig
 
@@ -11,9 +14,6 @@ class OpenAIBackend:
     """Streams Chat Completions through the official SDK client, with SDK retries off."""
 
     def __init__(self, name: str, config: ProviderConfig, api_key: str) -> None:
-        from openai import AsyncOpenAI
-        from pydantic_ai.providers.openai import OpenAIProvider
-
         self.name = name
         client = AsyncOpenAI(
             api_key=api_key,
@@ -24,6 +24,4 @@ class OpenAIBackend:
         self._provider = OpenAIProvider(openai_client=client)
 
     def model(self, model_name: str) -> Model:
-        from pydantic_ai.models.openai import OpenAIChatModel
-
         return OpenAIChatModel(model_name, provider=self._provider)

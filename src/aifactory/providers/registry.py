@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Mapping
 
 from aifactory.config import ProviderConfig, ProviderKind
 from aifactory.errors import ConfigError
-from aifactory.providers.anthropic import AnthropicBackend
 from aifactory.providers.base import Provider
-from aifactory.providers.openai import OpenAIBackend
 
-_BACKENDS: dict[ProviderKind, Callable[[str, ProviderConfig, str], Provider]] = {
-    ProviderKind.ANTHROPIC: AnthropicBackend,
-    ProviderKind.OPENAI: OpenAIBackend,
+_BACKENDS: dict[ProviderKind, tuple[str, str]] = {
+    ProviderKind.ANTHROPIC: ("aifactory.providers.anthropic", "AnthropicBackend"),
+    ProviderKind.OPENAI: ("aifactory.providers.openai", "OpenAIBackend"),
 }
+"""Backends by kind, as (module, class): a module is imported only when a provider of its kind is
+opened, because each pulls in its SDK, and SDK imports dominate the CLI's start-up time."""
 
 
 def open_provider(name: str, config: ProviderConfig, env: Mapping[str, str], *, used_by: str) -> Provider:
@@ -25,4 +26,6 @@ def open_provider(name: str, config: ProviderConfig, env: Mapping[str, str], *, 
             f"for {used_by}: export {config.api_key_env}=..., or choose another provider for it "
             "in .factory/config.toml"
         )
-    return _BACKENDS[config.kind](name, config, api_key)
+    module, cls = _BACKENDS[config.kind]
+    backend: Provider = getattr(importlib.import_module(module), cls)(name, config, api_key)
+    return backend

@@ -39,7 +39,9 @@ class ModelCatalog:
         if key not in self._models:
             self._models[key] = self._provider(role).model(ref.model)
         recorded = RecordedModel(self._models[key], provider=ref.provider, scope=scope, sink=self._sink)
-        return RetryingModel(recorded, retries=self._config.run.model_retries, provider=ref.provider, role=role)
+        return RetryingModel(
+            recorded, retries=self._config.run.model_retries, provider=ref.provider, role=role
+        )
 
     def settings(self, role: Role) -> ModelSettings:
         role_config = self._config.roles[role]

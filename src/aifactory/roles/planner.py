@@ -39,12 +39,16 @@ async def clarify(kit: RoleKit, ask: str, docs: Sequence[ContextDoc]) -> list[st
         ask=ask,
         docs=docs,
         questions=(),
-        output=ToolOutput(Clarification, name="submit_questions", description="Submit your clarifying questions."),
+        output=ToolOutput(
+            Clarification, name="submit_questions", description="Submit your clarifying questions."
+        ),
     )
     return list(answer.questions)
 
 
-async def draft(kit: RoleKit, ask: str, docs: Sequence[ContextDoc], questions: Sequence[Question]) -> PlanDraft:
+async def draft(
+    kit: RoleKit, ask: str, docs: Sequence[ContextDoc], questions: Sequence[Question]
+) -> PlanDraft:
     """The implementation plan, following the blueprint's plan template."""
     return await _call(
         kit,

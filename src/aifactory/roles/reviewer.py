@@ -16,11 +16,15 @@ from aifactory.roles.kit import ContextDoc, RoleKit
 
 
 class TaskListDraft(BaseModel):
-    review: PlanSection = Field(description="what the review found: gaps, risks, assumptions; 'No concerns.' if none")
+    review: PlanSection = Field(
+        description="what the review found: gaps, risks, assumptions; 'No concerns.' if none"
+    )
     steps: list[Step] = Field(min_length=1, description="the ordered steps; each ends in its own commit")
 
 
-SUBMIT_TASK_LIST = ToolOutput(TaskListDraft, name="submit_task_list", description="Submit the review and task list.")
+SUBMIT_TASK_LIST = ToolOutput(
+    TaskListDraft, name="submit_task_list", description="Submit the review and task list."
+)
 
 
 async def review(kit: RoleKit, plan: Plan, docs: Sequence[ContextDoc]) -> Plan:

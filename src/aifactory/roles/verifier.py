@@ -51,7 +51,9 @@ class Evidence:
     steps: Sequence[DoneStep]
 
 
-async def verify(kit: RoleKit, role: Role, evidence: Evidence, *, worktree: Path, scope: CallScope) -> Verdict:
+async def verify(
+    kit: RoleKit, role: Role, evidence: Evidence, *, worktree: Path, scope: CallScope
+) -> Verdict:
     """Ask one verifier role for its verdict on the attempt in `worktree`."""
     prompt = kit.blueprint.prompt(
         role,
@@ -62,7 +64,9 @@ async def verify(kit: RoleKit, role: Role, evidence: Evidence, *, worktree: Path
         commands=evidence.commands,
         steps=evidence.steps,
     )
-    output = ToolOutput(VerifierReport, name=_OUTPUT_NAMES[role], description="Submit your verdict and findings.")
+    output = ToolOutput(
+        VerifierReport, name=_OUTPUT_NAMES[role], description="Submit your verdict and findings."
+    )
     report = await run_model(
         kit.catalog.model(role, scope),
         who=f"the {role.value}",

@@ -49,7 +49,9 @@ async def merge(project: Project, ref: str, attempt: str, *, force: bool = False
                 f"{found.branch} conflicts with the current branch in: {files}. Nothing was changed. "
                 f"Resolve by hand (git merge {found.branch}) or run the plan again from the new HEAD"
             )
-        commit = await git.merge(found.branch, f"Merge {found.branch}: {run.title}\n\nFactory-Run: {run.id}\n")
+        commit = await git.merge(
+            found.branch, f"Merge {found.branch}: {run.title}\n\nFactory-Run: {run.id}\n"
+        )
         ledger.mark_kept(run.id, attempt)
     return Merged(run_id=run.id, attempt=attempt, branch=found.branch, commit=commit)
 

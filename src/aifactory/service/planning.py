@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +54,11 @@ async def answer_plan(session: Session, path: Path, answer: Answerer) -> PlanRes
     if open_questions:
         answers = iter(answer([q.text for q in open_questions]))
         plan = plan.model_copy(
-            update={"questions": tuple(Question(text=q.text, answer=next(answers)) if q.is_open else q for q in plan.questions)}
+            update={
+                "questions": tuple(
+                    Question(text=q.text, answer=next(answers)) if q.is_open else q for q in plan.questions
+                )
+            }
         )
     docs = read_context(session.project.root, plan.context, cap=session.project.config.plan.context_cap)
     return await _complete(session, plan, path, docs)
@@ -77,7 +80,7 @@ def read_plan(path: Path) -> Plan:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise NotFoundError(f"no plan file at {path}: create one with `factory plan \"ASK\"`") from None
+        raise NotFoundError(f'no plan file at {path}: create one with `factory plan "ASK"`') from None
     except (OSError, UnicodeDecodeError) as error:
         raise PlanFileError(f"cannot read the plan file: {error}", path=path) from None
     return planfile.parse(text, path=path)
@@ -88,7 +91,7 @@ def write_plan(path: Path, plan: Plan) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".md.partial")
     partial.write_text(planfile.render(plan), encoding="utf-8")
-    os.replace(partial, path)
+    partial.replace(path)
 
 
 def read_context(root: Path, paths: Sequence[str], *, cap: int) -> list[ContextDoc]:

@@ -79,7 +79,9 @@ async def open_project(path: Path, *, overrides: Mapping[str, Any] | None = None
     root = git.path
     config_file = root / FACTORY_DIR / "config.toml"
     if not config_file.is_file():
-        raise UserError(f"{root} has no {FACTORY_DIR}/config.toml: run `factory init` in the repository first")
+        raise UserError(
+            f"{root} has no {FACTORY_DIR}/config.toml: run `factory init` in the repository first"
+        )
     return Project(root=root, git=git, config=load_config(config_file, overrides=overrides))
 
 
@@ -94,7 +96,9 @@ class Session:
 
 
 @contextmanager
-def session(project: Project, sink: EventSink | None = None, env: Mapping[str, str] | None = None) -> Iterator[Session]:
+def session(
+    project: Project, sink: EventSink | None = None, env: Mapping[str, str] | None = None
+) -> Iterator[Session]:
     """Open the ledger for one command; every model call and run event is recorded in it."""
     ledger = Ledger.open(project.ledger_path)
     events = EventBus(ledger.record)

@@ -27,7 +27,9 @@ class RunStart:
     context: Sequence[Path] = ()
 
 
-async def run(session: Session, start: RunStart, *, attempts: int, answer: Answerer, notice: Notice) -> RunOutcome:
+async def run(
+    session: Session, start: RunStart, *, attempts: int, answer: Answerer, notice: Notice
+) -> RunOutcome:
     """Plan if needed, then run `attempts` attempts of the plan from HEAD."""
     project = session.project
     base = await project.git.require_head()
@@ -40,16 +42,20 @@ async def run(session: Session, start: RunStart, *, attempts: int, answer: Answe
         plan_path = planned.path
     plan = read_plan(plan_path)
     if plan.open_questions:
-        listed = "; ".join(f"Q{index}. {q.text}" for index, q in enumerate(plan.questions, start=1) if q.is_open)
+        listed = "; ".join(
+            f"Q{index}. {q.text}" for index, q in enumerate(plan.questions, start=1) if q.is_open
+        )
         raise UserError(
-            f"{plan_path} has {len(plan.open_questions)} open question(s) ({listed}): answer them in the file "
-            f"or with `factory plan --answer {plan_path}`, then run it"
+            f"{plan_path} has {len(plan.open_questions)} open question(s) ({listed}): "
+            f"answer them in the file or with `factory plan --answer {plan_path}`, then run it"
         )
     if not plan.steps:
-        raise UserError(f"{plan_path} has no task list yet: complete it with `factory plan --answer {plan_path}`")
+        raise UserError(
+            f"{plan_path} has no task list yet: complete it with `factory plan --answer {plan_path}`"
+        )
     await _warn_if_dirty(session, base, notice)
     request = RunRequest(
-        run_id=new_run_id(plan_path.name.removesuffix("-plan.md")),
+        run_id=new_run_id(plan.title),
         plan=plan,
         plan_text=planfile.render(plan),
         plan_path=_shown(project.root, plan_path),
@@ -84,4 +90,8 @@ async def _warn_if_dirty(session: Session, base: str, notice: Notice) -> None:
 
 def _shown(root: Path, path: Path) -> str:
     resolved = path.resolve()
-    return resolved.relative_to(root.resolve()).as_posix() if resolved.is_relative_to(root.resolve()) else str(resolved)
+    return (
+        resolved.relative_to(root.resolve()).as_posix()
+        if resolved.is_relative_to(root.resolve())
+        else str(resolved)
+    )

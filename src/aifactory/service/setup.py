@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -46,3 +47,18 @@ async def init_project(path: Path) -> InitReport:
         ignore.write_text("\n".join([*lines, *missing]) + "\n", encoding="utf-8")
         written.append(ignore)
     return InitReport(root=git.path, written=written, kept=kept)
+
+
+async def create_repository(path: Path, files: Mapping[str, str], message: str) -> str:
+    """A new repository at `path` holding `files`, committed; returns the commit."""
+    git = await Git.init(path)
+    for name, text in files.items():
+        target = path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return await git.commit_all(message, allow_empty=False)
+
+
+async def commit_all(path: Path, message: str) -> str:
+    """Commit everything in the repository at `path`, e.g. the files `factory init` wrote."""
+    return await Git(path).commit_all(message, allow_empty=False)

@@ -97,7 +97,7 @@ def top_customers(path, n):
     return ranked[:n]
 '''
 
-_TESTS = '''\
+_TESTS = """\
 import tempfile
 import unittest
 from decimal import Decimal
@@ -124,7 +124,7 @@ class TopCustomersTest(unittest.TestCase):
 
     def test_an_empty_export_has_no_customers(self):
         self.assertEqual(top_customers(self.write("customer,amount\\n"), 3), [])
-'''
+"""
 
 _STEPS = [
     {
@@ -194,7 +194,9 @@ def _execute(request: SimRequest) -> Answer:
         script = [
             call_tool("write_file", path="tests/test_report.py", content=_TESTS),
             call_tool("run_command", command="python -m unittest -q"),
-            call_tool("step_done", summary="Added tests for ordering, ties and empty exports; the suite passes."),
+            call_tool(
+                "step_done", summary="Added tests for ordering, ties and empty exports; the suite passes."
+            ),
         ]
     return script[min(turn, len(script) - 1)]
 
@@ -204,11 +206,18 @@ def _verify_plan(request: SimRequest) -> Answer:
     changed = set(changed_files(diff_in(request.prompt)))
     missing = [step["files"][0] for step in _STEPS if step["files"][0] not in changed]
     findings = [
-        {"severity": "error", "file": name, "what": f"{name} is not in the change", "why": "the task list creates it"}
+        {
+            "severity": "error",
+            "file": name,
+            "what": f"{name} is not in the change",
+            "why": "the task list creates it",
+        }
         for name in missing
     ]
     summary = "Both steps are implemented as planned." if not missing else "Planned files are missing."
-    return call_tool("submit_plan_verdict", verdict="reject" if missing else "pass", summary=summary, findings=findings)
+    return call_tool(
+        "submit_plan_verdict", verdict="reject" if missing else "pass", summary=summary, findings=findings
+    )
 
 
 def _verify_ask(request: SimRequest) -> Answer:
@@ -232,7 +241,12 @@ def _verify_ask(request: SimRequest) -> Answer:
             summary="The function works on small files but loads the whole export, against the ask.",
             findings=findings,
         )
-    return call_tool("submit_ask_verdict", verdict="pass", summary="Streams the export as asked; tests cover it.", findings=[])
+    return call_tool(
+        "submit_ask_verdict",
+        verdict="pass",
+        summary="Streams the export as asked; tests cover it.",
+        findings=[],
+    )
 
 
 def demo_scenario() -> Rules:
@@ -248,7 +262,11 @@ def demo_scenario() -> Rules:
         ),
         (
             offers_tool("submit_task_list"),
-            call_tool("submit_task_list", review="No concerns. The plan streams the export as the ask requires.", steps=_STEPS),
+            call_tool(
+                "submit_task_list",
+                review="No concerns. The plan streams the export as the ask requires.",
+                steps=_STEPS,
+            ),
         ),
         (offers_tool("step_done"), _execute),
         (offers_tool("submit_plan_verdict"), _verify_plan),
@@ -258,5 +276,8 @@ def demo_scenario() -> Rules:
 
 def demo_answer(question: str) -> str:
     """How the demo's simulated developer answers the planner."""
-    return "Alphabetically by customer name." if "equal" in question else "Use your judgment; say what you assumed."
-
+    return (
+        "Alphabetically by customer name."
+        if "equal" in question
+        else "Use your judgment; say what you assumed."
+    )

@@ -30,7 +30,7 @@ def step_file(number: int) -> str:
 
 
 def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
-    """Plans `steps` steps; each executor step writes `notes/step-K.txt` naming its attempt; verifiers pass."""
+    """Plans `steps` steps; step K writes `notes/step-K.txt` naming its attempt; the verifiers pass."""
     task_list = [
         {"title": f"Write note {k}", "description": f"Write {step_file(k)}.", "files": [step_file(k)]}
         for k in range(1, steps + 1)
@@ -45,9 +45,21 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
 
     return Rules(
         (offers_tool("submit_questions"), call_tool("submit_questions", questions=list(questions))),
-        (offers_tool("submit_plan"), call_tool("submit_plan", title="Write the notes", body="### Goal\nNotes.")),
-        (offers_tool("submit_task_list"), call_tool("submit_task_list", review="No concerns.", steps=task_list)),
+        (
+            offers_tool("submit_plan"),
+            call_tool("submit_plan", title="Write the notes", body="### Goal\nNotes."),
+        ),
+        (
+            offers_tool("submit_task_list"),
+            call_tool("submit_task_list", review="No concerns.", steps=task_list),
+        ),
         (offers_tool("step_done"), execute),
-        (offers_tool("submit_plan_verdict"), call_tool("submit_plan_verdict", verdict="pass", summary="As planned.")),
-        (offers_tool("submit_ask_verdict"), call_tool("submit_ask_verdict", verdict="pass", summary="As asked.")),
+        (
+            offers_tool("submit_plan_verdict"),
+            call_tool("submit_plan_verdict", verdict="pass", summary="As planned."),
+        ),
+        (
+            offers_tool("submit_ask_verdict"),
+            call_tool("submit_ask_verdict", verdict="pass", summary="As asked."),
+        ),
     )

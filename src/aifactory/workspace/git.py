@@ -87,6 +87,13 @@ class Git:
             )
         return cls(Path(result.stdout.strip()))
 
+    @classmethod
+    async def init(cls, path: Path) -> Git:
+        """A new repository at `path` whose first branch is main."""
+        path.mkdir(parents=True, exist_ok=True)
+        await cls(path)._run("init", "--quiet", "--initial-branch=main")
+        return cls(path)
+
     async def head(self) -> str | None:
         """The commit HEAD points at, or None while the current branch has no commit yet."""
         result = await self._run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1))
@@ -107,9 +114,10 @@ class Git:
         result = await self._run("symbolic-ref", "--quiet", "--short", "HEAD", ok=(0, 1))
         return result.stdout.strip() or None
 
-    async def dirty_paths(self) -> list[str]:
-        """Staged, unstaged and untracked paths, relative to the top; renames count as two paths."""
-        result = await self._run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+    async def dirty_paths(self, *, untracked: bool = True) -> list[str]:
+        """Staged, unstaged and (unless told not to) untracked paths, relative to the top."""
+        which = "--untracked-files=all" if untracked else "--untracked-files=no"
+        result = await self._run("status", "--porcelain=v1", "-z", which, "--no-renames")
         return sorted({entry[3:] for entry in split_z(result.stdout)})
 
     async def common_dir(self) -> Path:

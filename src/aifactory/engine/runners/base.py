@@ -12,4 +12,6 @@ Outcome = TypeVar("Outcome")
 class Runner(Protocol):
     """Runs `work` on every job, at most as many at once as the runner allows; results in job order."""
 
-    async def run_all(self, jobs: Sequence[Job], work: Callable[[Job], Awaitable[Outcome]]) -> list[Outcome]: ...
+    async def run_all(
+        self, jobs: Sequence[Job], work: Callable[[Job], Awaitable[Outcome]]
+    ) -> list[Outcome]: ...
