@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.prompt import Prompt
 
 from aifactory.cli.errors import exit_code
@@ -56,7 +57,7 @@ def fail(error: BaseException) -> NoReturn:
             "[yellow]interrupted[/]: work stopped; commits made so far are kept on their branches"
         )
     else:
-        err_console.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -64,7 +65,7 @@ def terminal_answers(questions: Sequence[str]) -> list[str | None]:
     """Ask the planner's questions at the terminal; an empty answer leaves the question open."""
     answers: list[str | None] = []
     for number, question in enumerate(questions, start=1):
-        console.print(f"[bold]Q{number}.[/] {question}")
+        console.print(f"[bold]Q{number}.[/] {escape(question)}")
         answer = Prompt.ask(
             "  answer (empty leaves it open)", default="", show_default=False, console=console
         )

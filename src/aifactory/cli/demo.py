@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from aifactory.cli.common import Options, console, execute
 from aifactory.cli.progress import Progress
@@ -68,7 +69,8 @@ def answer_as_demo_user(questions: Sequence[str]) -> list[str | None]:
     answers: list[str | None] = []
     for number, question in enumerate(questions, start=1):
         answer = demo_answer(question)
-        console.print(f"  [bold]Q{number}.[/] {question}\n  [dim]the demo answers as you would:[/] {answer}")
+        console.print(f"  [bold]Q{number}.[/] {escape(question)}")
+        console.print(f"  [dim]the demo answers as you would:[/] {escape(answer)}")
         answers.append(answer)
     return answers
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from aifactory.cli.common import Options, console, execute, interactive, terminal_answers
 from aifactory.errors import UserError
@@ -48,13 +49,17 @@ def plan(
 def report(result: PlanResult) -> None:
     plan = result.plan
     if plan.open_questions:
-        console.print(f"[yellow]{len(plan.open_questions)} open question(s)[/] in {result.path}:")
+        console.print(
+            f"[yellow]{len(plan.open_questions)} open question(s)[/] in {escape(str(result.path))}:"
+        )
         for number, question in enumerate(plan.questions, start=1):
             if question.is_open:
-                console.print(f"  Q{number}. {question.text}")
-        console.print(f"Answer them in the file, or run [bold]factory plan --answer {result.path}[/].")
+                console.print(f"  Q{number}. {escape(question.text)}")
+        console.print(
+            f"Answer them in the file, or run [bold]factory plan --answer {escape(str(result.path))}[/]."
+        )
         raise typer.Exit(0)
-    console.print(f"[green]plan ready[/]: {result.path}  ({plan.title})")
+    console.print(f"[green]plan ready[/]: {escape(str(result.path))}  ({escape(plan.title)})")
     for number, step in enumerate(plan.steps, start=1):
-        console.print(f"  {number}. {step.title}  [dim]({step.complexity.value})[/]")
-    console.print(f"Next: [bold]factory run {result.path}[/]")
+        console.print(f"  {number}. {escape(step.title)}  [dim]({step.complexity.value})[/]")
+    console.print(f"Next: [bold]factory run {escape(str(result.path))}[/]")

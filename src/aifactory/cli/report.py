@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -42,7 +43,7 @@ def _counts(attempt: AttemptDetail) -> str:
 
 def summary_table(run: RunDetail) -> Table:
     """One row per attempt: the end-of-run summary and the head of `factory show`."""
-    table = Table(title=f"run {run.id} · {run.title}", title_justify="left")
+    table = Table(title=Text(f"run {run.id} · {run.title}"), title_justify="left")
     for column in ("attempt", "result", "steps", "findings", "tokens", "cost", "time"):
         table.add_column(column, no_wrap=True)
     for attempt in run.attempts:
@@ -64,21 +65,25 @@ def print_reasons(console: Console, run: RunDetail) -> None:
     for attempt in run.attempts:
         if attempt.state is AttemptState.PASSED:
             continue
-        console.print(f"[bold]{attempt.name}[/] {attempt.state.value}: {attempt.reason}", soft_wrap=True)
+        console.print(
+            f"[bold]{attempt.name}[/] {attempt.state.value}: {escape(attempt.reason)}", soft_wrap=True
+        )
         for verdict in attempt.verdicts:
             for finding in verdict.findings:
                 if finding.blocking:
                     console.print(
-                        f"  [red]{finding.location}[/]  {verdict.source}: {finding.what}", soft_wrap=True
+                        f"  [red]{escape(finding.location)}[/]  {verdict.source}: {escape(finding.what)}",
+                        soft_wrap=True,
                     )
-                    console.print(f"    [dim]{finding.why.strip()}[/]", soft_wrap=True)
+                    console.print(f"    [dim]{escape(finding.why.strip())}[/]", soft_wrap=True)
 
 
 def print_run(console: Console, run: RunDetail) -> None:
     """`factory show`: the summary, then each attempt's steps, verdicts and findings."""
     stale = " (process gone)" if run.stale else ""
     console.print(
-        f"[bold]{run.title}[/]  {run.state.value}{stale}  base {run.base_commit[:10]}  plan {run.plan_path}"
+        f"[bold]{escape(run.title)}[/]  {run.state.value}{stale}  base {run.base_commit[:10]}  "
+        f"plan {escape(run.plan_path)}"
     )
     console.print(
         f"tokens {tokens(run.usage.total_tokens)} · cost {money(run.usage.cost)} · "
@@ -86,20 +91,23 @@ def print_run(console: Console, run: RunDetail) -> None:
     )
     console.print(summary_table(run))
     for attempt in run.attempts:
-        console.print(f"\n[bold]{attempt.name}[/]  {attempt.branch}  worktree {attempt.worktree}")
+        console.print(
+            f"\n[bold]{attempt.name}[/]  {escape(attempt.branch)}  worktree {escape(attempt.worktree)}"
+        )
         if attempt.reason:
-            console.print(f"  {attempt.state.value}: {attempt.reason}", soft_wrap=True)
+            console.print(f"  {attempt.state.value}: {escape(attempt.reason)}", soft_wrap=True)
         for step in attempt.steps:
             commit = step.commit[:10] if step.commit else step.state.value
-            console.print(f"  step {step.index} {commit}  {step.title}", soft_wrap=True)
+            console.print(f"  step {step.index} {commit}  {escape(step.title)}", soft_wrap=True)
             if step.reason:
-                console.print(f"    [red]{step.reason}[/]", soft_wrap=True)
+                console.print(f"    [red]{escape(step.reason)}[/]", soft_wrap=True)
         for verdict in attempt.verdicts:
             mark = "[green]pass[/]" if verdict.passed else "[red]reject[/]"
-            console.print(f"  {verdict.source}: {mark}  [dim]{verdict.summary}[/]", soft_wrap=True)
+            console.print(f"  {verdict.source}: {mark}  [dim]{escape(verdict.summary)}[/]", soft_wrap=True)
             for finding in verdict.findings:
                 console.print(
-                    f"    {finding.severity.value:7} {finding.location}  {finding.what}", soft_wrap=True
+                    f"    {finding.severity.value:7} {escape(finding.location)}  {escape(finding.what)}",
+                    soft_wrap=True,
                 )
 
 
@@ -116,6 +124,6 @@ def status_table(runs: list[RunSummary]) -> Table:
             tokens(run.usage.total_tokens),
             money(run.usage.cost),
             run.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            run.title,
+            Text(run.title),
         )
     return table

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from aifactory.cli.common import Options, console, err_console, execute, interactive, terminal_answers
 from aifactory.cli.errors import EXIT_FAILED, EXIT_OK
@@ -51,7 +52,9 @@ def run(
                 start,
                 attempts=attempts or project.config.run.attempts,
                 answer=answerer,
-                notice=lambda message: err_console.print(f"[yellow]note:[/] {message}", soft_wrap=True),
+                notice=lambda message: err_console.print(
+                    f"[yellow]note:[/] {escape(message)}", soft_wrap=True
+                ),
             )
         return project, outcome
 

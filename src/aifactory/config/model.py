@@ -78,6 +78,7 @@ class RunConfig(_Section):
     attempts: int = Field(default=2, ge=1, le=64)
     max_parallel: int = Field(default=4, ge=1, le=64)
     model_retries: int = Field(default=3, ge=0, le=10)
+    retry_backoff: float = Field(default=1.0, gt=0, le=60)
     output_retries: int = Field(default=2, ge=0, le=10)
     worktrees: str = ""
 

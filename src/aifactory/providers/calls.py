@@ -96,9 +96,10 @@ class RecordedModel(WrapperModel):
 class RetryingModel(WrapperModel):
     """Retries transient failures with jittered backoff (honouring retry-after), then explains the failure."""
 
-    def __init__(self, wrapped: Model, *, retries: int, provider: str, role: Role) -> None:
+    def __init__(self, wrapped: Model, *, retries: int, backoff: float, provider: str, role: Role) -> None:
         super().__init__(wrapped)
         self._retries = retries
+        self._backoff = backoff
         self._provider_name = provider
         self._role = role
 
@@ -110,7 +111,7 @@ class RetryingModel(WrapperModel):
     ) -> ModelResponse:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retries + 1),
-            wait=_wait,
+            wait=_Wait(self._backoff),
             retry=retry_if_exception_type(TRANSIENT),
             reraise=True,
         )
@@ -135,11 +136,17 @@ class RetryingModel(WrapperModel):
         return f"{who} failed: {describe(error)}"
 
 
-def _wait(state: RetryCallState) -> float:
-    backoff = wait_random_exponential(multiplier=0.5, max=_MAX_WAIT)(state)
-    error = state.outcome.exception() if state.outcome else None
-    asked = getattr(error, "retry_after", None)
-    return min(_MAX_WAIT, max(backoff, float(asked))) if asked else backoff
+class _Wait:
+    """Jittered exponential backoff from `base` seconds, but never shorter than the provider's retry-after."""
+
+    def __init__(self, base: float) -> None:
+        self._backoff = wait_random_exponential(multiplier=base, max=_MAX_WAIT)
+
+    def __call__(self, state: RetryCallState) -> float:
+        backoff = float(self._backoff(state))
+        error = state.outcome.exception() if state.outcome else None
+        asked = getattr(error, "retry_after", None)
+        return min(_MAX_WAIT, max(backoff, float(asked))) if asked else backoff
 
 
 def describe(error: BaseException) -> str:

@@ -39,8 +39,9 @@ class ModelCatalog:
         if key not in self._models:
             self._models[key] = self._provider(role).model(ref.model)
         recorded = RecordedModel(self._models[key], provider=ref.provider, scope=scope, sink=self._sink)
+        run = self._config.run
         return RetryingModel(
-            recorded, retries=self._config.run.model_retries, provider=ref.provider, role=role
+            recorded, retries=run.model_retries, backoff=run.retry_backoff, provider=ref.provider, role=role
         )
 
     def settings(self, role: Role) -> ModelSettings:
