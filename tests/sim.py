@@ -8,7 +8,6 @@ points every role at local fake servers speaking the Anthropic and OpenAI wire p
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from aifactory.domain.events import Event
 from aifactory.service.project import Project, Session, open_project, session
 from aifactory.service.setup import commit_all, create_repository, init_project
 from aifactory.testing import FakeServer, Scenario
+from aifactory.testing.config import sim_config
 
 KEY_VARIABLE = "FACTORY_TEST_KEY"
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"
@@ -68,38 +68,6 @@ class SimProject:
         ]
 
 
-def config_text(
-    claude_url: str, gpt_url: str, worktrees: Path, *, test: str = "", extra: str = "", timeout: float = 5.0
-) -> str:
-    roles = {
-        "planner": "sim:claude-sonnet-5-5",
-        "plan-reviewer": "sim:claude-sonnet-5-5",
-        "executor": "sim:claude-sonnet-5-5",
-        "plan-verifier": "sim:claude-sonnet-5-5",
-        "ask-verifier": "sim-openai:gpt-6.1-sol",
-    }
-    lines = [
-        "[run]",
-        "model_retries = 2",
-        "retry_backoff = 0.01",
-        f"worktrees = {json.dumps(str(worktrees))}",
-        extra,
-        "[commands]",
-    ]
-    lines.append(f"test = {json.dumps(test)}")
-    for role, model in roles.items():
-        lines += [f"[roles.{role}]", f'model = "{model}"']
-    for name, kind, url in (("sim", "anthropic", claude_url), ("sim-openai", "openai", gpt_url)):
-        lines += [
-            f"[providers.{name}]",
-            f'kind = "{kind}"',
-            f"base_url = {json.dumps(url)}",
-            f"timeout = {timeout}",
-        ]
-        lines.append(f'api_key_env = "{KEY_VARIABLE}"')
-    return "\n".join(lines) + "\n"
-
-
 @contextmanager
 def sim_project(
     root: Path,
@@ -107,7 +75,7 @@ def sim_project(
     *,
     files: Mapping[str, str] = SAMPLE,
     test: str = "",
-    extra: str = "",
+    run: Mapping[str, int | float] | None = None,
     latency: float = 0.0,
     known_models: set[str] | None = None,
     timeout: float = 5.0,
@@ -123,8 +91,14 @@ def sim_project(
         async def setup() -> None:
             await create_repository(repo, files, "initial")
             await init_project(repo)
-            config = config_text(
-                claude.base_url, gpt.base_url, root / "worktrees", test=test, extra=extra, timeout=timeout
+            config = sim_config(
+                claude.base_url,
+                gpt.base_url,
+                key_variable=KEY_VARIABLE,
+                worktrees=root / "worktrees",
+                test=test,
+                run={"model_retries": 2, "retry_backoff": 0.01, **(run or {})},
+                timeout=timeout,
             )
             (repo / ".factory" / "config.toml").write_text(config, encoding="utf-8")
             await commit_all(repo, "Set up aifactory")

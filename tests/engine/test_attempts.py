@@ -21,7 +21,7 @@ def _executor_of(attempt: str):
 
 
 def test_twelve_attempts_of_five_steps_at_once_commit_every_step_without_git_errors(tmp_path: Path) -> None:
-    with sim_project(tmp_path, scripted_team(steps=5), extra="max_parallel = 12") as sim:
+    with sim_project(tmp_path, scripted_team(steps=5), run={"max_parallel": 12}) as sim:
         finished = plan_and_run(sim, attempts=12)
     assert finished.outcome.state is RunState.PASSED
     assert len(finished.outcome.ranking) == 12

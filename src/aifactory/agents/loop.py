@@ -6,19 +6,29 @@ model conversation has the same turn limit, the same validation-retry policy and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic_ai import Agent, ToolOutput
 from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
 from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
+from pydantic_ai.toolsets import FunctionToolset
 from pydantic_ai.usage import UsageLimits
 
 from aifactory.agents.tools import Workspace
 from aifactory.errors import RoleOutputError
 
 T = TypeVar("T")
+Tools = tuple[Callable[..., Any], ...]
+
+
+@functools.cache
+def toolset(tools: Tools) -> FunctionToolset[Workspace]:
+    """Tool schemas are derived from signatures and docstrings; doing it once per tool set, not per
+    conversation, is most of the CPU the factory spends around a model call."""
+    return FunctionToolset(tools)
 
 
 async def run_model(
@@ -28,7 +38,7 @@ async def run_model(
     instructions: str,
     task: str,
     output: ToolOutput[T],
-    tools: Sequence[Any],
+    tools: Tools,
     workspace: Workspace,
     settings: ModelSettings,
     max_turns: int,
@@ -39,7 +49,7 @@ async def run_model(
         model,
         output_type=output,
         instructions=instructions,
-        tools=tools,
+        toolsets=[toolset(tools)],
         deps_type=Workspace,
         retries={"tools": output_retries, "output": output_retries},
     )

@@ -7,7 +7,6 @@ team, served on 127.0.0.1 over the Anthropic and OpenAI wire protocols.
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 import tempfile
@@ -31,38 +30,10 @@ from aifactory.service.project import Project, open_project, session
 from aifactory.service.running import RunStart, run
 from aifactory.service.setup import commit_all, create_repository, init_project
 from aifactory.testing import FakeServer
+from aifactory.testing.config import sim_config
 from aifactory.testing.demo import ASK, SAMPLE_FILES, demo_answer, demo_scenario
 
 KEY_VARIABLE = "FACTORY_DEMO_KEY"
-
-
-def demo_config(anthropic_url: str, openai_url: str, worktrees: Path, python: str) -> str:
-    """The demo repository's configuration: both providers point at the simulated model."""
-    sim = "sim-anthropic:claude-sonnet-5-5"
-    roles = {
-        "planner": sim,
-        "plan-reviewer": sim,
-        "executor": sim,
-        "plan-verifier": sim,
-        "ask-verifier": "sim-openai:gpt-6.1-sol",
-    }
-    lines = [
-        "# The demo's configuration: every provider is the simulated model on 127.0.0.1.",
-        "[run]",
-        "attempts = 2",
-        f"worktrees = {json.dumps(str(worktrees))}",
-        "[commands]",
-        f"test = {json.dumps(shlex.quote(python) + ' -m unittest -q')}",
-    ]
-    for role, model in roles.items():
-        lines += [f"[roles.{role}]", f'model = "{model}"']
-    for name, kind, url in (
-        ("sim-anthropic", "anthropic", anthropic_url),
-        ("sim-openai", "openai", openai_url),
-    ):
-        lines += [f"[providers.{name}]", f'kind = "{kind}"', f"base_url = {json.dumps(url)}"]
-        lines.append(f'api_key_env = "{KEY_VARIABLE}"')
-    return "\n".join(lines) + "\n"
 
 
 def answer_as_demo_user(questions: Sequence[str]) -> list[str | None]:
@@ -94,7 +65,14 @@ def demo(
         with FakeServer(demo_scenario(), "anthropic") as claude, FakeServer(demo_scenario(), "openai") as gpt:
             await create_repository(repo, SAMPLE_FILES, "Sample shop project")
             await init_project(repo)
-            config = demo_config(claude.base_url, gpt.base_url, root / "worktrees", python=sys.executable)
+            config = sim_config(
+                claude.base_url,
+                gpt.base_url,
+                key_variable=KEY_VARIABLE,
+                worktrees=root / "worktrees",
+                test=f"{shlex.quote(sys.executable)} -m unittest -q",
+                run={"attempts": 2},
+            )
             (repo / ".factory" / "config.toml").write_text(config, encoding="utf-8")
             await commit_all(repo, "Set up aifactory")
             project = await open_project(repo)

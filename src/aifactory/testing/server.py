@@ -139,6 +139,9 @@ class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive, as the SDKs' connection pools expect; SSE in chunked transfer encoding."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle's algorithm on, each response would wait
+    # for the client's delayed ACK (~40 ms), which is latency a real provider does not add.
+    disable_nagle_algorithm = True
 
     def __init__(self, endpoint: Endpoint, track: Callable[[socket.socket, bool], None], *args: Any) -> None:
         self.endpoint = endpoint
