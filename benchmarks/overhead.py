@@ -104,7 +104,8 @@ async def measure(steps: int, latency: float, sizes: list[int]) -> None:
             ideal = calls * latency
             measured = await baseline(repo, calls)
             print(
-                f"steps {steps}, latency {latency}s, critical path {calls} calls: ideal {ideal:.2f}s, measured {measured:.2f}s"
+                f"steps {steps}, latency {latency}s, critical path {calls} calls: "
+                f"ideal {ideal:.2f}s, measured {measured:.2f}s"
             )
             print(f"{'attempts':>8}  {'wall s':>7}  {'/ideal':>7}  {'/measured':>9}")
             for attempts in sizes:
