@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pydantic_ai
 import typer
 
 from aifactory import __version__
@@ -56,4 +57,6 @@ app.command("demo")(demo.demo)
 
 
 def main() -> None:
+    # The factory owns its terminal: no library banners between its progress lines.
+    pydantic_ai.BANNER_ENABLED = False
     app()
