@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -112,18 +113,23 @@ def print_run(console: Console, run: RunDetail) -> None:
 
 
 def status_table(runs: list[RunSummary]) -> Table:
-    table = Table(title="runs, newest first", title_justify="left")
-    for column in ("run", "state", "passed", "tokens", "cost", "started", "title"):
-        table.add_column(column, no_wrap=column == "run")
-    for run in runs:
-        state = "running (process gone)" if run.stale else run.state.value
-        table.add_row(
+    """Every column but the title keeps its full width; the title gives way on a narrow terminal."""
+    rows = [
+        (
             run.id,
-            _state(state),
+            "running (process gone)" if run.stale else run.state.value,
             f"{run.passed}/{run.attempts}",
             tokens(run.usage.total_tokens),
             money(run.usage.cost),
-            run.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            Text(run.title),
+            run.started_at.astimezone().strftime("%m-%d %H:%M"),
         )
+        for run in runs
+    ]
+    table = Table(title="runs, newest first", title_justify="left", box=box.SIMPLE_HEAD)
+    for index, column in enumerate(("run", "state", "passed", "tokens", "cost", "started")):
+        width = max(len(column), *(len(row[index]) for row in rows))
+        table.add_column(column, no_wrap=True, min_width=width)
+    table.add_column("title", no_wrap=True, overflow="ellipsis", ratio=1)
+    for run, row in zip(runs, rows, strict=True):
+        table.add_row(row[0], _state(row[1]), *row[2:], Text(run.title))
     return table
