@@ -31,7 +31,7 @@ from aifactory.providers.calls import CallScope
 from aifactory.service.planning import no_answers, plan_ask
 from aifactory.service.project import open_project, session
 from aifactory.service.running import RunStart, run
-from aifactory.service.setup import commit_all, create_repository, init_project
+from aifactory.service.setup import create_sample
 from aifactory.testing.config import sim_config
 
 KEY_VARIABLE = "FACTORY_BENCH_KEY"
@@ -52,11 +52,8 @@ def serve(steps: int, latency: float) -> tuple[subprocess.Popen[str], str, str]:
 
 async def setup(root: Path, anthropic: str, openai: str) -> Path:
     repo = root / "repo"
-    await create_repository(repo, {"README.md": "# bench\n"}, "initial")
-    await init_project(repo)
     config = sim_config(anthropic, openai, key_variable=KEY_VARIABLE, worktrees=root / "worktrees", run={})
-    (repo / ".factory" / "config.toml").write_text(config, encoding="utf-8")
-    await commit_all(repo, "Set up aifactory")
+    await create_sample(repo, {"README.md": "# bench\n"}, config)
     project = await open_project(repo)
     with session(project, env=ENV) as current:
         planned = await plan_ask(current, "Write the notes", [], no_answers)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aifactory.domain.events import Event
 from aifactory.service.project import Project, Session, open_project, session
-from aifactory.service.setup import commit_all, create_repository, init_project
+from aifactory.service.setup import create_sample
 from aifactory.testing import FakeServer, Scenario
 from aifactory.testing.config import sim_config
 
@@ -88,20 +88,14 @@ def sim_project(
         gpt = stack.enter_context(FakeServer(scenario, "openai", latency=latency, known_models=known_models))
         repo = root / "repo"
 
-        async def setup() -> None:
-            await create_repository(repo, files, "initial")
-            await init_project(repo)
-            config = sim_config(
-                claude.base_url,
-                gpt.base_url,
-                key_variable=KEY_VARIABLE,
-                worktrees=root / "worktrees",
-                test=test,
-                run={"model_retries": 2, "retry_backoff": 0.01, **(run or {})},
-                timeout=timeout,
-            )
-            (repo / ".factory" / "config.toml").write_text(config, encoding="utf-8")
-            await commit_all(repo, "Set up aifactory")
-
-        asyncio.run(setup())
+        config = sim_config(
+            claude.base_url,
+            gpt.base_url,
+            key_variable=KEY_VARIABLE,
+            worktrees=root / "worktrees",
+            test=test,
+            run={"model_retries": 2, "retry_backoff": 0.01, **(run or {})},
+            timeout=timeout,
+        )
+        asyncio.run(create_sample(repo, files, config))
         yield SimProject(repo=repo, claude=claude, gpt=gpt)

@@ -79,3 +79,4 @@ def test_the_model_is_told_no_and_nothing_outside_the_worktree_changes(tmp_path:
     assert not (worktree.parent / "escaped.txt").exists()
     assert not list(tmp_path.rglob("escaped-through-link.txt"))
     assert (worktree / "notes" / "inside.txt").read_text() == "inside\n"
+    assert (attempt.steps[0].tool_calls, attempt.steps[0].refusals) == (6, 4)

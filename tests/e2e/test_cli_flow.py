@@ -150,3 +150,11 @@ def test_merge_checks_first_and_clean_keeps_what_was_kept(tmp_path: Path) -> Non
         assert remaining == [f"factory/{run_id}/a2", f"factory/{run_id}/a3"]
         assert not (tmp_path / "worktrees" / run_id / "a1").exists()
         assert "nothing to clean" in sim.cli("clean").stdout
+
+
+def test_a_run_where_no_attempt_passes_exits_non_zero_and_says_why(tmp_path: Path) -> None:
+    with sim_project(tmp_path, scripted_team(steps=1), test="exit 3") as sim:
+        result = sim.cli("run", "Write a note", "--no-interactive", "-n", "1")
+    assert result.returncode == 1
+    assert "no attempt passed" in result.stdout
+    assert "`exit 3` failed with exit code 3" in result.stdout

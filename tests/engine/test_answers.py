@@ -112,3 +112,20 @@ def test_a_missing_key_variable_is_named_before_any_work(tmp_path: Path) -> None
             asyncio.run(go())
     assert "role planner" in str(caught.value)
     assert sim.claude.requests == []
+
+
+def test_an_executor_that_never_finishes_its_step_properly_fails_only_its_attempt(tmp_path: Path) -> None:
+    def broken_for_a2(request: SimRequest) -> Answer:
+        if "(Attempt a2 on branch" in request.prompt:
+            return call_tool("step_done", summary=["not", "a", "string"])
+        return scripted_team(steps=1).respond(request)
+
+    team = Rules((offers_tool("step_done"), broken_for_a2)).when(
+        lambda r: True, scripted_team(steps=1).respond
+    )
+    with sim_project(tmp_path, team) as sim:
+        finished = plan_and_run(sim, attempts=2)
+    states = {a.name: (a.state, a.reason) for a in finished.detail.attempts}
+    assert states["a1"][0] is AttemptState.PASSED
+    assert states["a2"][0] is AttemptState.FAILED
+    assert "step 1 (Write note 1) failed: the executor kept answering in the wrong shape" in states["a2"][1]

@@ -17,7 +17,7 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.toolsets import FunctionToolset
 from pydantic_ai.usage import UsageLimits
 
-from aifactory.agents.tools import Workspace
+from aifactory.agents.tools import Confined, Workspace
 from aifactory.errors import RoleOutputError
 
 T = TypeVar("T")
@@ -25,10 +25,10 @@ Tools = tuple[Callable[..., Any], ...]
 
 
 @functools.cache
-def toolset(tools: Tools) -> FunctionToolset[Workspace]:
+def toolset(tools: Tools) -> Confined:
     """Tool schemas are derived from signatures and docstrings; doing it once per tool set, not per
     conversation, is most of the CPU the factory spends around a model call."""
-    return FunctionToolset(tools)
+    return Confined(FunctionToolset(tools))
 
 
 async def run_model(

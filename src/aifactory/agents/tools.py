@@ -1,8 +1,8 @@
 """The tools a model gets inside a worktree: read, search, edit, run a command.
 
-Every path goes through `confine`, every output is capped, and files are read as streams, so a
-model cannot leave its worktree, flood its context, or make the factory load a huge file whole.
-Verifiers and planners get the read-only subset.
+Every path goes through `confine` (its refusal is answered by the `Confined` toolset), every output
+is capped, and files are read as streams, so a model cannot leave its worktree, flood its context,
+or make the factory load a huge file whole. Verifiers and planners get the read-only subset.
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from pydantic_ai import RunContext
+from pydantic_ai.toolsets import WrapperToolset
+from pydantic_ai.toolsets.abstract import ToolsetTool
 
 from aifactory.agents.confine import Refused, confine, relative
 from aifactory.workspace.process import run_process
@@ -33,9 +36,19 @@ class Workspace:
     calls: int = 0
     refusals: int = 0
 
-    def refused(self, refusal: Refused) -> str:
-        self.refusals += 1
-        return str(refusal)
+
+class Confined(WrapperToolset[Workspace]):
+    """Counts every tool call and turns a `Refused` into the answer the model gets, in one place."""
+
+    async def call_tool(
+        self, name: str, tool_args: dict[str, Any], ctx: RunContext[Workspace], tool: ToolsetTool[Workspace]
+    ) -> Any:
+        ctx.deps.calls += 1
+        try:
+            return await self.wrapped.call_tool(name, tool_args, ctx, tool)
+        except Refused as refusal:
+            ctx.deps.refusals += 1
+            return str(refusal)
 
 
 async def list_files(ctx: RunContext[Workspace], path: str = ".", pattern: str = "") -> str:
@@ -46,11 +59,7 @@ async def list_files(ctx: RunContext[Workspace], path: str = ".", pattern: str =
         pattern: optional glob on the relative path, e.g. "*.py" or "src/**/test_*".
     """
     ws = ctx.deps
-    ws.calls += 1
-    try:
-        folder = confine(ws.root, path)
-    except Refused as refusal:
-        return ws.refused(refusal)
+    folder = confine(ws.root, path)
     result = await run_process(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", relative(ws.root, folder)],
         cwd=ws.root,
@@ -77,11 +86,7 @@ async def read_file(ctx: RunContext[Workspace], path: str, start_line: int = 1, 
         max_lines: how many lines to return at most.
     """
     ws = ctx.deps
-    ws.calls += 1
-    try:
-        file = confine(ws.root, path)
-    except Refused as refusal:
-        return ws.refused(refusal)
+    file = confine(ws.root, path)
     if not file.is_file():
         return f"no such file: {path!r}; list_files shows what exists"
     with file.open("rb") as handle:
@@ -106,11 +111,7 @@ async def search(ctx: RunContext[Workspace], pattern: str, path: str = ".") -> s
         path: directory or file to search, relative to the repository root.
     """
     ws = ctx.deps
-    ws.calls += 1
-    try:
-        target = confine(ws.root, path)
-    except Refused as refusal:
-        return ws.refused(refusal)
+    target = confine(ws.root, path)
     result = await run_process(
         ["git", "grep", "-n", "-I", "-E", "--untracked", "-e", pattern, "--", relative(ws.root, target)],
         cwd=ws.root,
@@ -133,11 +134,7 @@ async def write_file(ctx: RunContext[Workspace], path: str, content: str) -> str
         content: the complete new content of the file.
     """
     ws = ctx.deps
-    ws.calls += 1
-    try:
-        file = confine(ws.root, path)
-    except Refused as refusal:
-        return ws.refused(refusal)
+    file = confine(ws.root, path)
     if file.is_dir():
         return f"{path!r} is a directory"
     file.parent.mkdir(parents=True, exist_ok=True)
@@ -157,11 +154,7 @@ async def replace_in_file(
         replace_all: replace every occurrence instead of requiring exactly one.
     """
     ws = ctx.deps
-    ws.calls += 1
-    try:
-        file = confine(ws.root, path)
-    except Refused as refusal:
-        return ws.refused(refusal)
+    file = confine(ws.root, path)
     if not file.is_file():
         return f"no such file: {path!r}"
     text = file.read_text(encoding="utf-8")
@@ -182,7 +175,6 @@ async def run_command(ctx: RunContext[Workspace], command: str, timeout_seconds:
         timeout_seconds: seconds before the command is killed; 0 means the configured default.
     """
     ws = ctx.deps
-    ws.calls += 1
     limit = ws.command_timeout if timeout_seconds <= 0 else min(timeout_seconds, ws.command_timeout)
     result = await run_process(command, cwd=ws.root, env=ws.env, timeout_s=limit, output_cap=ws.output_cap)
     status = f"killed after {limit:.0f}s (timeout)" if result.timed_out else f"exit code {result.exit_code}"

@@ -28,7 +28,7 @@ from aifactory.service.inspect import show
 from aifactory.service.planning import PlanResult, plan_ask
 from aifactory.service.project import Project, open_project, session
 from aifactory.service.running import RunStart, run
-from aifactory.service.setup import commit_all, create_repository, init_project
+from aifactory.service.setup import create_sample
 from aifactory.testing import FakeServer
 from aifactory.testing.config import sim_config
 from aifactory.testing.demo import ASK, SAMPLE_FILES, demo_answer, demo_scenario
@@ -63,8 +63,6 @@ def demo(
         root = folder or Path(tempfile.mkdtemp(prefix="factory-demo-"))
         repo = root / "shop"
         with FakeServer(demo_scenario(), "anthropic") as claude, FakeServer(demo_scenario(), "openai") as gpt:
-            await create_repository(repo, SAMPLE_FILES, "Sample shop project")
-            await init_project(repo)
             config = sim_config(
                 claude.base_url,
                 gpt.base_url,
@@ -73,8 +71,7 @@ def demo(
                 test=f"{shlex.quote(sys.executable)} -m unittest -q",
                 run={"attempts": 2},
             )
-            (repo / ".factory" / "config.toml").write_text(config, encoding="utf-8")
-            await commit_all(repo, "Set up aifactory")
+            await create_sample(repo, SAMPLE_FILES, config)
             project = await open_project(repo)
             console.print(f"sample repository: {repo}\nask: {ASK}\n")
             console.print("[bold]1. plan[/]: the planner asks, the plan reviewer writes the task list")

@@ -99,7 +99,9 @@ def print_run(console: Console, run: RunDetail) -> None:
             console.print(f"  {attempt.state.value}: {escape(attempt.reason)}", soft_wrap=True)
         for step in attempt.steps:
             commit = step.commit[:10] if step.commit else step.state.value
-            console.print(f"  step {step.index} {commit}  {escape(step.title)}", soft_wrap=True)
+            refused = f", [red]{step.refusals} refused[/]" if step.refusals else ""
+            tools = f"  [dim]({step.tool_calls} tool calls{refused}[dim])[/]" if step.tool_calls else ""
+            console.print(f"  step {step.index} {commit}  {escape(step.title)}{tools}", soft_wrap=True)
             if step.reason:
                 console.print(f"    [red]{escape(step.reason)}[/]", soft_wrap=True)
         for verdict in attempt.verdicts:

@@ -76,6 +76,9 @@ class StepFinished(_Event):
     commit: str | None = None
     summary: str = ""
     reason: str = ""
+    tool_calls: int = 0
+    refusals: int = 0
+    """Tool calls the agent made, and how many the factory refused (a path outside the worktree)."""
 
 
 class ModelCalled(_Event):

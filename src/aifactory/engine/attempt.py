@@ -113,36 +113,30 @@ async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[Don
             message = f"step {number}/{total}: {step.title}\n\n{outcome.summary}\n\n{trailers}"
             commit = await worktree.commit_all(message)
         except asyncio.CancelledError:
-            _step_end(factory, job, number, StepState.INTERRUPTED, reason="interrupted")
+            _step_end(factory, job, number, StepState.INTERRUPTED, "interrupted")
             raise
         except FactoryError as error:
-            _step_end(factory, job, number, StepState.FAILED, reason=str(error))
+            _step_end(factory, job, number, StepState.FAILED, str(error))
             raise StepError(f"step {number} ({step.title}) failed: {error}") from error
-        _step_end(factory, job, number, StepState.COMMITTED, commit=commit, summary=outcome.summary)
+        factory.sink(
+            StepFinished(
+                run_id=job.run_id,
+                attempt=job.attempt,
+                index=number,
+                state=StepState.COMMITTED,
+                commit=commit,
+                summary=outcome.summary,
+                tool_calls=outcome.tool_calls,
+                refusals=outcome.refusals,
+            )
+        )
         done.append(DoneStep(number=number, title=step.title, summary=outcome.summary, commit=commit))
     return done
 
 
-def _step_end(
-    factory: Factory,
-    job: AttemptJob,
-    number: int,
-    state: StepState,
-    *,
-    commit: str | None = None,
-    summary: str = "",
-    reason: str = "",
-) -> None:
+def _step_end(factory: Factory, job: AttemptJob, number: int, state: StepState, reason: str) -> None:
     factory.sink(
-        StepFinished(
-            run_id=job.run_id,
-            attempt=job.attempt,
-            index=number,
-            state=state,
-            commit=commit,
-            summary=summary,
-            reason=reason,
-        )
+        StepFinished(run_id=job.run_id, attempt=job.attempt, index=number, state=state, reason=reason)
     )
 
 

@@ -57,6 +57,8 @@ CREATE TABLE steps (
     commit_sha TEXT,
     summary TEXT NOT NULL DEFAULT '',
     reason TEXT NOT NULL DEFAULT '',
+    tool_calls INTEGER NOT NULL DEFAULT 0,
+    refusals INTEGER NOT NULL DEFAULT 0,
     started_at TEXT,
     finished_at TEXT,
     PRIMARY KEY (run_id, attempt, idx),

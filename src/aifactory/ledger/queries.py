@@ -34,6 +34,8 @@ class StepDetail(_ReadModel):
     commit: str | None
     summary: str
     reason: str
+    tool_calls: int
+    refusals: int
     started_at: datetime | None
     finished_at: datetime | None
 
@@ -248,6 +250,8 @@ def _step(row: sqlite3.Row) -> StepDetail:
         commit=row["commit_sha"],
         summary=row["summary"],
         reason=row["reason"],
+        tool_calls=row["tool_calls"],
+        refusals=row["refusals"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
     )

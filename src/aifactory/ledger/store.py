@@ -267,11 +267,13 @@ def _step_started(db: sqlite3.Connection, event: StepStarted) -> None:
 def _step_finished(db: sqlite3.Connection, event: StepFinished) -> None:
     db.execute(
         """
-        INSERT INTO steps (run_id, attempt, idx, state, commit_sha, summary, reason, finished_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO steps
+            (run_id, attempt, idx, state, commit_sha, summary, reason, tool_calls, refusals, finished_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (run_id, attempt, idx) DO UPDATE SET
             state = excluded.state, commit_sha = excluded.commit_sha, summary = excluded.summary,
-            reason = excluded.reason, finished_at = excluded.finished_at
+            reason = excluded.reason, tool_calls = excluded.tool_calls, refusals = excluded.refusals,
+            finished_at = excluded.finished_at
         """,
         (
             event.run_id,
@@ -281,6 +283,8 @@ def _step_finished(db: sqlite3.Connection, event: StepFinished) -> None:
             event.commit,
             event.summary,
             event.reason,
+            event.tool_calls,
+            event.refusals,
             _timestamp(event.at),
         ),
     )

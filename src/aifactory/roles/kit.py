@@ -5,17 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+from pydantic_ai import ToolOutput
 from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 
-from aifactory.blueprint.store import Blueprint
+from aifactory.agents.loop import run_model
+from aifactory.agents.tools import READ_TOOLS, Workspace
+from aifactory.blueprint.store import Blueprint, Prompt
 from aifactory.config import FactoryConfig
 from aifactory.domain.events import EventSink
 from aifactory.domain.run import Role
 from aifactory.providers.base import Provider
 from aifactory.providers.calls import CallScope, RecordedModel, RetryingModel
 from aifactory.providers.registry import open_provider
+
+T = TypeVar("T")
 
 
 class ModelCatalog:
@@ -83,3 +89,28 @@ class ContextDoc:
 
     path: str
     text: str
+
+
+async def consult(
+    kit: RoleKit,
+    role: Role,
+    prompt: Prompt,
+    output: ToolOutput[T],
+    *,
+    root: Path,
+    scope: CallScope,
+    max_turns: int,
+) -> T:
+    """A reading role's (planner, reviewer, verifier) typed answer; it may read the files under `root`."""
+    return await run_model(
+        kit.catalog.model(role, scope),
+        who=f"the {role.value.replace('-', ' ')}",
+        instructions=prompt.system,
+        task=prompt.task,
+        output=output,
+        tools=READ_TOOLS,
+        workspace=Workspace(root=root),
+        settings=kit.catalog.settings(role),
+        max_turns=max_turns,
+        output_retries=kit.output_retries,
+    )

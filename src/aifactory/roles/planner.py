@@ -8,12 +8,10 @@ from typing import TypeVar
 from pydantic import BaseModel, Field
 from pydantic_ai import ToolOutput
 
-from aifactory.agents.loop import run_model
-from aifactory.agents.tools import READ_TOOLS, Workspace
 from aifactory.domain.plan import OneLine, PlanSection, Question
 from aifactory.domain.run import Role
 from aifactory.providers.calls import CallScope
-from aifactory.roles.kit import ContextDoc, RoleKit
+from aifactory.roles.kit import ContextDoc, RoleKit, consult
 
 T = TypeVar("T")
 
@@ -78,15 +76,12 @@ async def _call(
         plan_template=kit.blueprint.plan_template(ask=ask, context=[d.path for d in docs]),
         repository=kit.repo.name,
     )
-    return await run_model(
-        kit.catalog.model(Role.PLANNER, CallScope(role=Role.PLANNER)),
-        who="the planner",
-        instructions=prompt.system,
-        task=prompt.task,
-        output=output,
-        tools=READ_TOOLS,
-        workspace=Workspace(root=kit.repo),
-        settings=kit.catalog.settings(Role.PLANNER),
+    return await consult(
+        kit,
+        Role.PLANNER,
+        prompt,
+        output,
+        root=kit.repo,
+        scope=CallScope(role=Role.PLANNER),
         max_turns=kit.config.plan.max_turns,
-        output_retries=kit.output_retries,
     )

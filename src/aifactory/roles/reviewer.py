@@ -7,12 +7,10 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 from pydantic_ai import ToolOutput
 
-from aifactory.agents.loop import run_model
-from aifactory.agents.tools import READ_TOOLS, Workspace
 from aifactory.domain.plan import Plan, PlanSection, Step
 from aifactory.domain.run import Role
 from aifactory.providers.calls import CallScope
-from aifactory.roles.kit import ContextDoc, RoleKit
+from aifactory.roles.kit import ContextDoc, RoleKit, consult
 
 
 class TaskListDraft(BaseModel):
@@ -38,16 +36,13 @@ async def review(kit: RoleKit, plan: Plan, docs: Sequence[ContextDoc]) -> Plan:
         context_docs=docs,
         repository=kit.repo.name,
     )
-    draft = await run_model(
-        kit.catalog.model(Role.PLAN_REVIEWER, CallScope(role=Role.PLAN_REVIEWER)),
-        who="the plan reviewer",
-        instructions=prompt.system,
-        task=prompt.task,
-        output=SUBMIT_TASK_LIST,
-        tools=READ_TOOLS,
-        workspace=Workspace(root=kit.repo),
-        settings=kit.catalog.settings(Role.PLAN_REVIEWER),
+    draft = await consult(
+        kit,
+        Role.PLAN_REVIEWER,
+        prompt,
+        SUBMIT_TASK_LIST,
+        root=kit.repo,
+        scope=CallScope(role=Role.PLAN_REVIEWER),
         max_turns=kit.config.plan.max_turns,
-        output_retries=kit.output_retries,
     )
     return plan.model_copy(update={"review": draft.review, "steps": tuple(draft.steps)})

@@ -10,13 +10,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_ai import ToolOutput
 
-from aifactory.agents.loop import run_model
-from aifactory.agents.tools import READ_TOOLS, Workspace
 from aifactory.domain.run import Role
 from aifactory.domain.verdict import Finding, Verdict
 from aifactory.providers.calls import CallScope
 from aifactory.roles.executor import DoneStep
-from aifactory.roles.kit import RoleKit
+from aifactory.roles.kit import RoleKit, consult
 
 
 class VerifierReport(BaseModel):
@@ -67,17 +65,8 @@ async def verify(
     output = ToolOutput(
         VerifierReport, name=_OUTPUT_NAMES[role], description="Submit your verdict and findings."
     )
-    report = await run_model(
-        kit.catalog.model(role, scope),
-        who=f"the {role.value}",
-        instructions=prompt.system,
-        task=prompt.task,
-        output=output,
-        tools=READ_TOOLS,
-        workspace=Workspace(root=worktree),
-        settings=kit.catalog.settings(role),
-        max_turns=kit.config.verify.max_turns,
-        output_retries=kit.output_retries,
+    report = await consult(
+        kit, role, prompt, output, root=worktree, scope=scope, max_turns=kit.config.verify.max_turns
     )
     return Verdict(
         source=role.value,

@@ -49,16 +49,15 @@ async def init_project(path: Path) -> InitReport:
     return InitReport(root=git.path, written=written, kept=kept)
 
 
-async def create_repository(path: Path, files: Mapping[str, str], message: str) -> str:
-    """A new repository at `path` holding `files`, committed; returns the commit."""
-    git = await Git.init(path)
+async def create_sample(repo: Path, files: Mapping[str, str], config: str) -> None:
+    """A new repository holding `files`, set up by `factory init` with `config` as its configuration,
+    everything committed: the demo's sample, and the tests' and benchmarks' projects."""
+    git = await Git.init(repo)
     for name, text in files.items():
-        target = path / name
+        target = repo / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    return await git.commit_all(message, allow_empty=False)
-
-
-async def commit_all(path: Path, message: str) -> str:
-    """Commit everything in the repository at `path`, e.g. the files `factory init` wrote."""
-    return await Git(path).commit_all(message, allow_empty=False)
+    await git.commit_all("Initial commit", allow_empty=False)
+    await init_project(repo)
+    (repo / FACTORY_DIR / "config.toml").write_text(config, encoding="utf-8")
+    await git.commit_all("Set up aifactory", allow_empty=False)
