@@ -62,7 +62,7 @@ def test_a_malformed_plan_file_names_its_line(tmp_path: Path) -> None:
         missing = sim.cli("run", "plans/nothing-plan.md")
     assert result.returncode == 2
     assert "bad-plan.md:7: unknown section" in result.stderr
-    assert missing.returncode == 2 and "no plan file at plans/nothing-plan.md" in missing.stderr
+    assert missing.returncode == 2 and f"no plan file at {sim.repo}/plans/nothing-plan.md" in missing.stderr
 
 
 def test_a_missing_key_variable_is_named_with_the_role_that_needs_it(tmp_path: Path) -> None:

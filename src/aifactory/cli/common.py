@@ -31,6 +31,10 @@ class Options:
     repo: Path
     debug: bool
 
+    def path(self, given: Path) -> Path:
+        """A path given on the command line, read relative to --repo as git -C does."""
+        return given if given.is_absolute() else self.repo / given
+
 
 def options(ctx: typer.Context) -> Options:
     found = ctx.find_object(Options)

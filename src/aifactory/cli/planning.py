@@ -37,9 +37,9 @@ def plan(
         project = await open_project(opts.repo)
         with session(project) as current:
             if answer is not None and ask is None:
-                return await answer_plan(current, answer, answerer)
+                return await answer_plan(current, opts.path(answer), answerer)
             if ask is not None and answer is None:
-                return await plan_ask(current, ask, context or [], answerer)
+                return await plan_ask(current, ask, [opts.path(c) for c in context or []], answerer)
         raise UserError('give either an ask (factory plan "ASK") or --answer PLAN_FILE, not both or neither')
 
     result = execute(ctx, work)

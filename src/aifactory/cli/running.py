@@ -37,14 +37,15 @@ def run(
 ) -> None:
     """Run attempts of a plan in parallel worktrees, verify each, and report which passed."""
     answerer = terminal_answers if interactive(no_interactive) else no_answers
-    path = Path(target)
-    start = (
-        RunStart(plan_path=path)
-        if path.suffix == ".md" or path.is_file()
-        else RunStart(ask=target, context=context or [])
-    )
 
     async def work(opts: Options) -> tuple[Project, RunOutcome]:
+        path = opts.path(Path(target))
+        is_plan = path.suffix == ".md" or path.is_file()
+        start = (
+            RunStart(plan_path=path)
+            if is_plan
+            else RunStart(ask=target, context=[opts.path(c) for c in context or []])
+        )
         project = await open_project(opts.repo)
         with Progress(console) as progress, session(project, progress) as current:
             outcome = await run_service(
