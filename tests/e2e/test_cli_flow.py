@@ -109,6 +109,7 @@ def test_a_run_commits_every_step_and_the_inspection_commands_show_it(tmp_path: 
         show = sim.cli("show", run[:8])
         assert show.returncode == 0, show.stderr
         assert "plan-verifier: pass" in show.stdout and "step 3" in show.stdout
+        assert "by role: executor" in show.stdout and "ask-verifier" in show.stdout
         diff = sim.cli("diff", run, "a1", "--stat")
         assert diff.returncode == 0 and "notes/step-3.txt" in diff.stdout
         assert sim.cli("diff", run, "a9").returncode == 2
@@ -133,7 +134,7 @@ def test_merge_checks_first_and_clean_keeps_what_was_kept(tmp_path: Path) -> Non
         head = git(sim.repo, "rev-parse", "HEAD")
         conflict = sim.cli("merge", run_id, "a1")
         assert conflict.returncode == 2
-        assert "conflicts with the current branch in: notes/step-1.txt" in conflict.stderr
+        assert "conflicts with main in: notes/step-1.txt" in conflict.stderr
         assert git(sim.repo, "rev-parse", "HEAD") == head
         assert git(sim.repo, "status", "--porcelain") == ""
 

@@ -137,17 +137,6 @@ async def test_an_empty_step_still_commits_unless_asked_not_to(git_repo: Path) -
     assert await repo.commit_all("nothing again", allow_empty=False) == empty
 
 
-async def test_reset_hard_drops_a_half_done_step_including_its_new_files(git_repo: Path) -> None:
-    repo = Git(git_repo)
-    good = await repo.require_head()
-    _write(git_repo / "README.md", "half-done edit\n")
-    _write(git_repo / "pkg" / "half_done.py", "x = 1\n")
-    await repo.reset_hard(good)
-    assert (git_repo / "README.md").read_text() == "# sample\n"
-    assert not (git_repo / "pkg").exists()
-    assert await repo.dirty_paths() == []
-
-
 async def test_a_worktree_is_created_listed_committed_in_and_removed(git_repo: Path, tmp_path: Path) -> None:
     repo = await Git.discover(git_repo)
     base = await repo.require_head()
@@ -157,10 +146,8 @@ async def test_a_worktree_is_created_listed_committed_in_and_removed(git_repo: P
     assert attempt.path == where
     assert await attempt.current_branch() == "factory/run-1/a1"
     assert await repo.branch_exists("factory/run-1/a1")
-    listed = {w.path: w for w in await repo.list_worktrees()}
-    assert listed[where].branch == "factory/run-1/a1"
-    assert listed[where].head == base
-    assert listed[git_repo].branch == "main"
+    listed = git(git_repo, "worktree", "list", "--porcelain")
+    assert f"worktree {where}\nHEAD {base}\nbranch refs/heads/factory/run-1/a1" in listed
 
     await _write_async(where / "work.txt", "done\n")
     sha = await attempt.commit_all("work")
@@ -169,7 +156,7 @@ async def test_a_worktree_is_created_listed_committed_in_and_removed(git_repo: P
 
     await repo.remove_worktree(where)
     assert not where.exists()
-    assert [w.path for w in await repo.list_worktrees()] == [git_repo]
+    assert git(git_repo, "worktree", "list", "--porcelain").count("worktree ") == 1
     await repo.delete_branch("factory/run-1/a1", force=True)
     assert not await repo.branch_exists("factory/run-1/a1")
 
@@ -179,10 +166,10 @@ async def test_removing_a_worktree_whose_directory_is_gone_forgets_it(git_repo: 
     where = tmp_path / "a1"
     await repo.add_worktree(where, "a1", "HEAD")
     await asyncio.to_thread(subprocess.run, ["rm", "-rf", str(where)], check=True)
-    assert [w.prunable for w in await repo.list_worktrees()] == [False, True]
+    assert "prunable" in git(git_repo, "worktree", "list", "--porcelain")
     await repo.remove_worktree(where)
     await repo.remove_worktree(where)  # and again: nothing left to do
-    assert [w.path for w in await repo.list_worktrees()] == [git_repo]
+    assert git(git_repo, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
 async def test_a_failed_git_command_carries_the_command_gits_words_and_a_fix(
@@ -209,7 +196,7 @@ async def test_an_unmerged_branch_is_only_deleted_with_force(forked: Path) -> No
     assert not await repo.branch_exists("topic")
 
 
-async def test_diff_changed_files_and_numstat_show_only_what_the_branch_did(forked: Path) -> None:
+async def test_diff_and_numstat_show_only_what_the_branch_did(forked: Path) -> None:
     (forked / "logo.png").write_bytes(b"\x89PNG\0\0binary")
     git(forked, "checkout", "-q", "topic")
     git(forked, "add", "logo.png")
@@ -222,7 +209,6 @@ async def test_diff_changed_files_and_numstat_show_only_what_the_branch_did(fork
     assert "+TOPIC" in diff.text
     assert "MAIN" not in diff.text  # main's own change after the fork is not the branch's
     assert "diff --git a/topic.txt b/topic.txt" in diff.text
-    assert await repo.changed_files("main", "topic") == ["f.txt", "logo.png", "topic.txt"]
     assert await repo.numstat("main", "topic") == [
         FileStat(path="f.txt", added=1, removed=1),
         FileStat(path="logo.png", added=None, removed=None),

@@ -35,7 +35,7 @@ async def main(repo_path: str, root: str, prefix: str, count: int) -> None:
 
     async def add(n: int) -> None:
         await repo.add_worktree(Path(root) / f"{prefix}{n}", f"{prefix}{n}", "HEAD")
-        await repo.list_worktrees()
+        await repo.dirty_paths()
 
     await asyncio.gather(*(add(n) for n in range(count)))
 
@@ -84,7 +84,7 @@ async def test_a_dozen_attempts_add_worktrees_and_commit_at_once_while_others_re
     async def reader() -> int:
         reads = 0
         while not done.is_set():
-            await repo.list_worktrees()
+            await repo.dirty_paths()
             await repo.branch_exists(f"factory/run/a{reads % ATTEMPTS}")
             reads += 1
         return reads
@@ -98,7 +98,7 @@ async def test_a_dozen_attempts_add_worktrees_and_commit_at_once_while_others_re
 
     for n in range(ATTEMPTS):
         assert git(git_repo, "rev-list", "--count", f"{base}..factory/run/a{n}") == f"{STEPS}\n"
-    assert len(await repo.list_worktrees()) == ATTEMPTS + 1
+    assert git(git_repo, "worktree", "list", "--porcelain").count("\nbranch ") == ATTEMPTS + 1
 
 
 async def test_a_second_process_waits_for_the_repository_lock(git_repo: Path, tmp_path: Path) -> None:
@@ -118,5 +118,8 @@ async def test_processes_adding_worktrees_to_one_repository_at_once_all_succeed(
     prefixes = ("x", "y", "z")
     children = await _other_processes(git_repo, tmp_path / "wt", prefixes, 12)
     assert [await child.wait() for child in children] == [0, 0, 0]
-    branches = sorted(w.branch or "" for w in await Git(git_repo).list_worktrees())
+    listed = git(git_repo, "worktree", "list", "--porcelain")
+    branches = sorted(
+        line.removeprefix("branch refs/heads/") for line in listed.splitlines() if line.startswith("branch ")
+    )
     assert branches == sorted(["main", *(f"{prefix}{n}" for prefix in prefixes for n in range(12))])

@@ -27,7 +27,8 @@ def merge(
 
     merged = execute(ctx, work)
     console.print(
-        f"[green]merged[/] {merged.branch} as {merged.commit[:10]}; `factory clean` keeps its branch"
+        f"[green]merged[/] {merged.branch} into {merged.into} as {merged.commit[:10]}; "
+        "`factory clean` keeps its branch"
     )
 
 

@@ -8,6 +8,8 @@ import typer
 
 from aifactory.cli.common import Options, console, execute
 from aifactory.cli.report import print_run, status_table
+from aifactory.domain.run import Role
+from aifactory.domain.usage import Usage
 from aifactory.ledger.queries import RunDetail, RunSummary
 from aifactory.service import inspect
 from aifactory.service.project import open_project
@@ -34,10 +36,13 @@ def show(
 ) -> None:
     """A run's attempts, steps with commits, findings, verdicts, tokens and cost."""
 
-    async def work(opts: Options) -> RunDetail:
-        return inspect.show(await open_project(opts.repo), run)
+    async def work(opts: Options) -> tuple[RunDetail, dict[Role, Usage]]:
+        project = await open_project(opts.repo)
+        detail = inspect.show(project, run)
+        return detail, inspect.role_usage(project, detail.id)
 
-    print_run(console, execute(ctx, work))
+    detail, by_role = execute(ctx, work)
+    print_run(console, detail, by_role)
 
 
 def diff(

@@ -12,7 +12,8 @@ from rich.text import Text
 
 from aifactory.cli.common import money
 from aifactory.cli.progress import tokens
-from aifactory.domain.run import AttemptState, StepState
+from aifactory.domain.run import AttemptState, Role, StepState
+from aifactory.domain.usage import Usage
 from aifactory.domain.verdict import Severity
 from aifactory.ledger.queries import AttemptDetail, RunDetail, RunSummary
 
@@ -79,7 +80,7 @@ def print_reasons(console: Console, run: RunDetail) -> None:
                     console.print(f"    [dim]{escape(finding.why.strip())}[/]", soft_wrap=True)
 
 
-def print_run(console: Console, run: RunDetail) -> None:
+def print_run(console: Console, run: RunDetail, by_role: dict[Role, Usage]) -> None:
     """`factory show`: the summary, then each attempt's steps, verdicts and findings."""
     stale = " (process gone)" if run.stale else ""
     console.print(
@@ -90,6 +91,10 @@ def print_run(console: Console, run: RunDetail) -> None:
         f"tokens {tokens(run.usage.total_tokens)} · cost {money(run.usage.cost)} · "
         f"model calls {run.model_calls}"
     )
+    roles = " · ".join(
+        f"{role.value} {tokens(usage.total_tokens)} {money(usage.cost)}" for role, usage in by_role.items()
+    )
+    console.print(f"[dim]by role: {roles}[/]")
     console.print(summary_table(run))
     for attempt in run.attempts:
         console.print(

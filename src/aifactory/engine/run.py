@@ -13,6 +13,7 @@ from aifactory.domain.verdict import Candidate, rank
 from aifactory.engine.attempt import AttemptJob, AttemptOutcome, run_attempt
 from aifactory.engine.context import Factory
 from aifactory.engine.runners.base import Runner
+from aifactory.workspace.worktree import worktree_path
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def _job(request: RunRequest, index: int) -> AttemptJob:
         run_id=request.run_id,
         attempt=name,
         branch=branch_name(request.run_id, name),
-        worktree=request.worktree_root / request.run_id / name,
+        worktree=worktree_path(request.worktree_root, request.run_id, name),
         base_commit=request.base_commit,
         plan=request.plan,
         plan_text=request.plan_text,

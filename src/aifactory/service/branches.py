@@ -19,6 +19,7 @@ class Merged:
     run_id: str
     attempt: str
     branch: str
+    into: str
     commit: str
 
 
@@ -35,6 +36,11 @@ async def merge(project: Project, ref: str, attempt: str, *, force: bool = False
             )
         if found.cleaned and not found.kept:
             raise UserError(f"the branch of {run.id}/{attempt} was removed by `factory clean`")
+        into = await git.current_branch()
+        if into is None:
+            raise UserError(
+                "HEAD is detached: check out the branch to merge into (e.g. git switch main), then merge"
+            )
         dirty = await git.dirty_paths(untracked=False)
         if dirty:
             shown = ", ".join(dirty[:5])
@@ -46,14 +52,14 @@ async def merge(project: Project, ref: str, attempt: str, *, force: bool = False
         if not check.clean:
             files = ", ".join(check.conflicts) or "see git's message"
             raise UserError(
-                f"{found.branch} conflicts with the current branch in: {files}. Nothing was changed. "
+                f"{found.branch} conflicts with {into} in: {files}. Nothing was changed. "
                 f"Resolve by hand (git merge {found.branch}) or run the plan again from the new HEAD"
             )
         commit = await git.merge(
             found.branch, f"Merge {found.branch}: {run.title}\n\nFactory-Run: {run.id}\n"
         )
         ledger.mark_kept(run.id, attempt)
-    return Merged(run_id=run.id, attempt=attempt, branch=found.branch, commit=commit)
+    return Merged(run_id=run.id, attempt=attempt, branch=found.branch, into=into, commit=commit)
 
 
 def keep(project: Project, ref: str, attempt: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Sequence
 
+from aifactory.domain.run import Role
+from aifactory.domain.usage import Usage
 from aifactory.errors import NotFoundError
 from aifactory.ledger import queries
 from aifactory.ledger.queries import AttemptDetail, RunDetail, RunSummary
@@ -21,6 +23,12 @@ def show(project: Project, ref: str) -> RunDetail:
     """The run named by `ref`: its id or a unique prefix of it."""
     with Ledger.open(project.ledger_path) as ledger:
         return queries.run_detail(ledger, queries.resolve_run(ledger, ref))
+
+
+def role_usage(project: Project, run_id: str) -> dict[Role, Usage]:
+    """Tokens and cost of a run split by role: what planning, execution and verification each cost."""
+    with Ledger.open(project.ledger_path) as ledger:
+        return queries.usage_by_role(ledger, run_id)
 
 
 def attempt_of(run: RunDetail, name: str) -> AttemptDetail:

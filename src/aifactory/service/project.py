@@ -17,7 +17,7 @@ from aifactory.ledger.store import Ledger
 from aifactory.roles.kit import ModelCatalog, RoleKit
 from aifactory.workspace.git import Git
 from aifactory.workspace.process import scrubbed_env
-from aifactory.workspace.worktree import default_worktree_root
+from aifactory.workspace.worktree import worktree_root
 
 FACTORY_DIR = ".factory"
 PLANS_DIR = "plans"
@@ -56,16 +56,9 @@ class Project:
         return self.root / PLANS_DIR
 
     def worktree_root(self) -> Path:
+        """Where this repository's attempts check out: `[run] worktrees`, or a cache folder."""
         configured = self.config.run.worktrees.strip()
-        if not configured:
-            return default_worktree_root(self.root)
-        root = (self.root / Path(configured).expanduser()).resolve()
-        if root.is_relative_to(self.root.resolve()):
-            raise UserError(
-                f"[run] worktrees = {configured!r} is inside the repository; worktrees must live outside it "
-                f"(set a path outside {self.root}, or leave it empty for the default cache folder)"
-            )
-        return root
+        return worktree_root(self.root, Path(configured) if configured else None)
 
     def command_env(self) -> dict[str, str]:
         """The environment for commands run in worktrees: no provider keys, ever."""

@@ -20,10 +20,10 @@ Notice = Callable[[str], None]
 
 @dataclass(frozen=True)
 class RunStart:
-    """What to run: an existing plan file, or an ask to plan first."""
+    """What to run: an existing plan file, or (without one) the ask to plan first."""
 
     plan_path: Path | None = None
-    ask: str | None = None
+    ask: str = ""
     context: Sequence[Path] = ()
 
 
@@ -36,7 +36,6 @@ async def run(
     session.kit.catalog.check(list(Role))
     plan_path = start.plan_path
     if plan_path is None:
-        assert start.ask is not None
         planned = await plan_ask(session, start.ask, start.context, answer)
         notice(f"plan written to {planned.path}")
         plan_path = planned.path

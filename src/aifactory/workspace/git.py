@@ -23,11 +23,9 @@ from aifactory.workspace.gitdata import (
     Diff,
     FileStat,
     MergeCheck,
-    Worktree,
     cut_diff,
     parse_merge_tree,
     parse_numstat,
-    parse_worktrees,
     split_z,
 )
 from aifactory.workspace.lock import RepoLock
@@ -151,12 +149,6 @@ class Git:
                 return
             await self._run("worktree", "remove", *(["--force"] if force else []), str(path))
 
-    async def list_worktrees(self) -> list[Worktree]:
-        """Every worktree of the repository, the main one first."""
-        async with self._bookkeeping():
-            result = await self._run("worktree", "list", "--porcelain", "-z")
-        return parse_worktrees(result.stdout)
-
     async def delete_branch(self, name: str, *, force: bool = False) -> None:
         """Delete a local branch; without `force`, git refuses if it is not merged."""
         async with self._bookkeeping():
@@ -195,16 +187,6 @@ class Git:
             env=_identity_env(author),
         )
         return await self.require_head()
-
-    async def reset_hard(self, commit: str) -> None:
-        """Drop a half-done step: reset to `commit` and delete untracked files it created."""
-        await self._run("reset", "--hard", "--quiet", commit)
-        await self._run("clean", "-d", "--force", "--quiet")
-
-    async def changed_files(self, base: str, head: str) -> list[str]:
-        """Paths changed on `head` since it forked from `base` (three-dot semantics)."""
-        result = await self._run("diff", "--name-only", "-z", "--no-renames", f"{base}...{head}")
-        return split_z(result.stdout)
 
     # -- diffs and merges --
 

@@ -3,17 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-
-@dataclass(frozen=True, slots=True)
-class Worktree:
-    """One entry of `git worktree list`; `prunable` means its directory is gone."""
-
-    path: Path
-    head: str | None
-    branch: str | None
-    prunable: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,25 +34,6 @@ class MergeCheck:
 def split_z(text: str) -> list[str]:
     """The items of a NUL-terminated list, as git prints with `-z`."""
     return [item for item in text.split("\0") if item]
-
-
-def parse_worktrees(text: str) -> list[Worktree]:
-    """Parse `git worktree list --porcelain -z`: attribute lines, records ended by an empty one."""
-    worktrees = []
-    for record in text.split("\0\0"):
-        attributes = dict(line.partition(" ")[::2] for line in split_z(record))
-        if "worktree" not in attributes:
-            continue
-        branch = attributes.get("branch")
-        worktrees.append(
-            Worktree(
-                path=Path(attributes["worktree"]),
-                head=attributes.get("HEAD"),
-                branch=branch.removeprefix("refs/heads/") if branch else None,
-                prunable="prunable" in attributes,
-            )
-        )
-    return worktrees
 
 
 def parse_numstat(text: str) -> list[FileStat]:
