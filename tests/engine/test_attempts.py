@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
-from aifactory.domain.events import StepFinished
+from aifactory.domain.events import AttemptPlanned, Event, StepFinished
 from aifactory.domain.run import AttemptState, RunState, StepState
 from aifactory.testing import Delay, DropStream, FaultsWhen, HttpError, SimRequest
 from aifactory.testing.team import scripted_team, step_file
 from tests.engine.runs import plan_and_run
 from tests.sim import sim_project
 from tests.support import git
+
+
+class _Recording(list[Event]):
+    """An event list that also runs a check on each event as it arrives."""
+
+    def __init__(self, check: Callable[[Event], None]) -> None:
+        super().__init__()
+        self._check = check
+
+    def append(self, event: Event) -> None:
+        self._check(event)
+        super().append(event)
 
 
 def _executor_of(attempt: str):
@@ -71,3 +85,23 @@ def test_a_provider_slower_than_its_timeout_fails_the_attempt_after_bounded_retr
     assert states == {"a1": AttemptState.FAILED, "a2": AttemptState.PASSED}
     assert "failed 3 time(s) in a row" in finished.detail.attempts[0].reason
     assert "Timeout" in finished.detail.attempts[0].reason
+
+
+def test_worktrees_and_branches_are_in_the_ledger_before_they_exist(tmp_path: Path) -> None:
+    seen: list[tuple[bool, bool, bool]] = []
+    with sim_project(tmp_path, scripted_team(steps=1)) as sim:
+        ledger = sim.repo / ".factory" / "ledger.db"
+
+        def check(event: Event) -> None:
+            if isinstance(event, AttemptPlanned):
+                with sqlite3.connect(ledger) as db:
+                    row = db.execute(
+                        "select branch, worktree from attempts where run_id = ? and name = ?",
+                        (event.run_id, event.attempt),
+                    ).fetchone()
+                exists = git(sim.repo, "branch", "--list", event.branch).strip() != ""
+                seen.append((row == (event.branch, event.worktree), Path(event.worktree).exists(), exists))
+
+        sim.events = _Recording(check)
+        plan_and_run(sim, attempts=2)
+    assert seen == [(True, False, False), (True, False, False)]
