@@ -48,7 +48,6 @@ class _Line:
     tokens: int = 0
     started: float | None = None
     ended: float | None = None
-    note: str = ""
 
     def elapsed(self) -> str:
         if self.started is None:
@@ -67,7 +66,6 @@ class Progress:
 
     console: Console
     lines: dict[str, _Line] = field(default_factory=dict)
-    planning_tokens: int = 0
     _live: Live | None = None
 
     def __enter__(self) -> Progress:
@@ -112,7 +110,6 @@ class Progress:
             line.started = time.monotonic()
         if event.state.finished:
             line.ended = time.monotonic()
-            line.note = event.reason
             self._say(
                 f"{event.attempt}: {event.state.value}" + (f" — {event.reason}" if event.reason else "")
             )
@@ -124,10 +121,8 @@ class Progress:
             self._say(f"{event.attempt}: step {event.index} failed — {event.reason}")
 
     def _model_called(self, event: ModelCalled) -> None:
-        if event.attempt is None:
-            self.planning_tokens += event.usage.total_tokens
-            return
-        self.lines[event.attempt].tokens += event.usage.total_tokens
+        if event.attempt is not None:
+            self.lines[event.attempt].tokens += event.usage.total_tokens
 
     def _say(self, message: str) -> None:
         """Milestones are printed only without a live display; the live table shows them otherwise."""

@@ -23,6 +23,11 @@ FACTORY_DIR = ".factory"
 PLANS_DIR = "plans"
 
 
+def config_file(root: Path) -> Path:
+    """Where a repository's factory configuration lives; its presence means `factory init` was run."""
+    return root / FACTORY_DIR / "config.toml"
+
+
 @dataclass(frozen=True)
 class Project:
     """A repository with `factory init` done, and its loaded configuration."""
@@ -34,10 +39,6 @@ class Project:
     @property
     def factory_dir(self) -> Path:
         return self.root / FACTORY_DIR
-
-    @property
-    def config_path(self) -> Path:
-        return self.factory_dir / "config.toml"
 
     @property
     def blueprint_dir(self) -> Path:
@@ -70,12 +71,12 @@ async def open_project(path: Path, *, overrides: Mapping[str, Any] | None = None
     """Find the repository around `path` and load its configuration; refuse if `factory init` is missing."""
     git = await Git.discover(path)
     root = git.path
-    config_file = root / FACTORY_DIR / "config.toml"
-    if not config_file.is_file():
+    path = config_file(root)
+    if not path.is_file():
         raise UserError(
             f"{root} has no {FACTORY_DIR}/config.toml: run `factory init` in the repository first"
         )
-    return Project(root=root, git=git, config=load_config(config_file, overrides=overrides))
+    return Project(root=root, git=git, config=load_config(path, overrides=overrides))
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,6 @@ class Session:
     """A project with its ledger open and every event going to the ledger and the caller's sink."""
 
     project: Project
-    ledger: Ledger
     events: EventBus
     kit: RoleKit
 
@@ -104,6 +104,6 @@ def session(
         repo=project.root,
     )
     try:
-        yield Session(project=project, ledger=ledger, events=events, kit=kit)
+        yield Session(project=project, events=events, kit=kit)
     finally:
         ledger.close()

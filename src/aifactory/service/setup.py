@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from aifactory.blueprint.store import install_defaults
-from aifactory.service.project import FACTORY_DIR
+from aifactory.service.project import FACTORY_DIR, config_file
 from aifactory.workspace.git import Git
 
 _IGNORED = ("ledger.db*", "logs/")
@@ -29,7 +29,7 @@ async def init_project(path: Path) -> InitReport:
     factory_dir.mkdir(exist_ok=True)
     written: list[Path] = []
     kept: list[Path] = []
-    config = factory_dir / "config.toml"
+    config = config_file(git.path)
     if config.exists():
         kept.append(config)
     else:
@@ -59,5 +59,5 @@ async def create_sample(repo: Path, files: Mapping[str, str], config: str) -> No
         target.write_text(text, encoding="utf-8")
     await git.commit_all("Initial commit", allow_empty=False)
     await init_project(repo)
-    (repo / FACTORY_DIR / "config.toml").write_text(config, encoding="utf-8")
+    config_file(repo).write_text(config, encoding="utf-8")
     await git.commit_all("Set up aifactory", allow_empty=False)
