@@ -102,7 +102,5 @@ def test_broken_toml_names_the_line(tmp_path: Path) -> None:
 
 def test_an_unknown_role_lists_the_roles(tmp_path: Path) -> None:
     path = _write(tmp_path, '[roles.architect]\nmodel = "anthropic:x"\n')
-    with pytest.raises(
-        ConfigError, match="'planner', 'plan-reviewer', 'executor', 'plan-verifier' or 'ask-verifier'"
-    ):
+    with pytest.raises(ConfigError, match="'plan-verifier', 'ask-verifier' or 'distiller'"):
         load_config(path)

@@ -80,6 +80,7 @@ class RunConfig(_Section):
     model_retries: int = Field(default=3, ge=0, le=10)
     retry_backoff: float = Field(default=1.0, gt=0, le=60)
     output_retries: int = Field(default=2, ge=0, le=10)
+    rounds: int = Field(default=3, ge=1, le=20)
     worktrees: str = ""
 
 
@@ -110,6 +111,22 @@ class VerifyConfig(_Section):
     max_turns: int = Field(default=12, ge=1)
 
 
+class LessonsConfig(_Section):
+    """How the factory learns from findings: approval, injection into plans, retirement."""
+
+    auto_accept: bool = True
+    max_injected: int = Field(default=8, ge=0, le=100)
+    duplicate_similarity: float = Field(default=0.6, gt=0, le=1)
+    retire_after_runs: int = Field(default=25, ge=1)
+
+
+class ChecksConfig(_Section):
+    """Lesson checks (ast-grep, regex, command): how many processes scan files at once."""
+
+    workers: int = Field(default=0, ge=0, le=256)
+    command_timeout: float = Field(default=120.0, gt=0)
+
+
 def _default_roles() -> dict[Role, RoleConfig]:
     sonnet = "anthropic:claude-sonnet-5-5"
     return {
@@ -118,6 +135,7 @@ def _default_roles() -> dict[Role, RoleConfig]:
         Role.EXECUTOR: RoleConfig(model=sonnet),
         Role.PLAN_VERIFIER: RoleConfig(model=sonnet),
         Role.ASK_VERIFIER: RoleConfig(model="openai:gpt-6.1-sol"),
+        Role.DISTILLER: RoleConfig(model=sonnet),
     }
 
 
@@ -134,6 +152,8 @@ class FactoryConfig(_Section):
     commands: CommandsConfig = CommandsConfig()
     executor: ExecutorConfig = ExecutorConfig()
     verify: VerifyConfig = VerifyConfig()
+    lessons: LessonsConfig = LessonsConfig()
+    checks: ChecksConfig = ChecksConfig()
     roles: dict[Role, RoleConfig] = Field(default_factory=_default_roles)
     providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
 

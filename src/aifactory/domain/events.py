@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aifactory.domain.lesson import TaskKind
 from aifactory.domain.run import AttemptState, Role, RunState, StepState
 from aifactory.domain.usage import Usage
 from aifactory.domain.verdict import Verdict
@@ -40,12 +42,45 @@ class RunStarted(_Event):
     steps: int
 
 
+class PlanWritten(_Event):
+    """A plan file written from a blueprint version, with the lessons it carries."""
+
+    kind: Literal["plan-written"] = "plan-written"
+    path: str
+    title: str
+    ask: str
+    blueprint: str
+    task_kind: TaskKind | None = None
+    lessons: tuple[str, ...] = ()
+
+
+class RoundStarted(_Event):
+    """A round: attempts of one rendering of the plan, from one blueprint version."""
+
+    kind: Literal["round-started"] = "round-started"
+    run_id: str
+    round: int
+    blueprint: str
+    plan_path: str
+    lessons: tuple[str, ...] = ()
+
+
+class RoundFinished(_Event):
+    kind: Literal["round-finished"] = "round-finished"
+    run_id: str
+    round: int
+    passed: bool
+    reason: str = ""
+
+
 class AttemptPlanned(_Event):
     """Emitted before the worktree and branch exist, so they can always be found and cleaned."""
 
     kind: Literal["attempt-planned"] = "attempt-planned"
     run_id: str
     attempt: str
+    round: int = 1
+    blueprint: str = ""
     branch: str
     worktree: str
 
@@ -103,6 +138,34 @@ class VerdictReached(_Event):
     verdict: Verdict
 
 
+class LessonActivity(StrEnum):
+    """What happened to a lesson; the ledger keeps every occurrence for `factory stats`."""
+
+    PROPOSED = "proposed"
+    ACTIVATED = "activated"
+    STRENGTHENED = "strengthened"
+    MERGED = "merged"
+    CHECK_PROVEN = "check-proven"
+    CHECK_REJECTED = "check-rejected"
+    INJECTED = "injected"
+    FIRED = "fired"
+    REJECTED = "rejected"
+    RETIRED = "retired"
+    RETIREMENT_PROPOSED = "retirement-proposed"
+    EDITED = "edited"
+
+
+class LessonNoted(_Event):
+    kind: Literal["lesson-noted"] = "lesson-noted"
+    lesson: str
+    activity: LessonActivity
+    run_id: str | None = None
+    round: int | None = None
+    attempt: str | None = None
+    blueprint: str | None = None
+    detail: str = ""
+
+
 class RunFinished(_Event):
     kind: Literal["run-finished"] = "run-finished"
     run_id: str
@@ -112,12 +175,16 @@ class RunFinished(_Event):
 
 Event = Annotated[
     RunStarted
+    | PlanWritten
+    | RoundStarted
+    | RoundFinished
     | AttemptPlanned
     | AttemptChanged
     | StepStarted
     | StepFinished
     | ModelCalled
     | VerdictReached
+    | LessonNoted
     | RunFinished,
     Field(discriminator="kind"),
 ]

@@ -16,6 +16,7 @@ class Role(StrEnum):
     EXECUTOR = "executor"
     PLAN_VERIFIER = "plan-verifier"
     ASK_VERIFIER = "ask-verifier"
+    DISTILLER = "distiller"
 
 
 class RunState(StrEnum):
