@@ -40,6 +40,7 @@ class RunStarted(_Event):
     base_commit: str
     attempts: int
     steps: int
+    rounds: int = 1
 
 
 class PlanWritten(_Event):

@@ -112,7 +112,56 @@ CREATE INDEX findings_by_verdict ON findings (verdict_id);
 CREATE INDEX findings_by_attempt ON findings (run_id, attempt);
 """
 
-MIGRATIONS: tuple[Migration, ...] = (("m001_initial", _INITIAL),)
+_ROUNDS_AND_LESSONS = """
+ALTER TABLE runs ADD COLUMN rounds INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE attempts ADD COLUMN round INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE attempts ADD COLUMN blueprint TEXT NOT NULL DEFAULT '';
+ALTER TABLE verdicts ADD COLUMN blueprint TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE plans (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    title TEXT NOT NULL,
+    ask TEXT NOT NULL,
+    blueprint TEXT NOT NULL,
+    task_kind TEXT,
+    lessons TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX plans_by_path ON plans (path, at);
+
+CREATE TABLE rounds (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    round INTEGER NOT NULL,
+    blueprint TEXT NOT NULL,
+    plan_path TEXT NOT NULL,
+    lessons TEXT NOT NULL,
+    passed INTEGER,
+    reason TEXT NOT NULL DEFAULT '',
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    PRIMARY KEY (run_id, round)
+);
+
+CREATE TABLE lesson_events (
+    id INTEGER PRIMARY KEY,
+    lesson TEXT NOT NULL,
+    activity TEXT NOT NULL,
+    run_id TEXT,
+    round INTEGER,
+    attempt TEXT,
+    blueprint TEXT,
+    detail TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL
+);
+CREATE INDEX lesson_events_by_lesson ON lesson_events (lesson, at);
+CREATE INDEX lesson_events_by_run ON lesson_events (run_id);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    ("m001_initial", _INITIAL),
+    ("m002_rounds_and_lessons", _ROUNDS_AND_LESSONS),
+)
 """Every migration ever shipped, oldest first. Append only."""
 
 
