@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from aifactory.domain.plan import Complexity, Plan, Question, Step
+from aifactory.domain.plan import CarriedLesson, Complexity, Plan, Question, Step, TaskKind
 from aifactory.domain.planfile import PLACEHOLDER, parse, render
 from aifactory.errors import PlanFileError
 
@@ -248,7 +248,7 @@ def test_an_unknown_section_is_refused_with_its_line_and_the_known_sections() ->
     error = _errors("# T\n\n## Ask\n\nDo it.\n\n## Notes\n\nSome notes.\n")
     assert error.line == 7
     assert str(error).startswith("plans/x-plan.md:7: unknown section `## Notes`")
-    assert "Ask, Context, Questions, Plan, Review, Task list" in str(error)
+    assert "Ask, Context, Questions, Lessons, Plan, Review, Task list" in str(error)
     assert "under `## Plan` as `###` subsections" in str(error)
 
 
@@ -321,3 +321,23 @@ def test_errors_without_a_path_still_carry_the_line() -> None:
     with pytest.raises(PlanFileError) as caught:
         parse("# T\n\n## Oops\n")
     assert (caught.value.path, caught.value.line) == (None, 3)
+
+
+def test_a_plan_says_which_lessons_it_carries_and_reads_them_back() -> None:
+    plan = Plan(
+        title="t",
+        ask="a",
+        kind=TaskKind.FEATURE,
+        lessons=(CarriedLesson(id="stream-csv", rule="Read CSV input row by row."),),
+    )
+    text = render(plan)
+    assert "## Lessons\n\nTask kind: feature\n\n- `stream-csv`: Read CSV input row by row." in text
+    assert parse(text) == plan
+
+
+def test_a_stray_line_among_the_lessons_is_refused_at_its_line() -> None:
+    text = "# t\n\n## Ask\n\na\n\n## Lessons\n\n- `ok-one`: Rule.\nsome prose\n"
+    with pytest.raises(PlanFileError, match=r"plan.md:10: `## Lessons` holds"):
+        parse(text, path=Path("plan.md"))
+    with pytest.raises(PlanFileError, match=r"unknown task kind 'epic'; use one of: feature, fix"):
+        parse("# t\n\n## Ask\n\na\n\n## Lessons\n\nTask kind: epic\n")

@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from aifactory.domain.plan import Complexity, Plan, Question, Step
+from aifactory.domain.plan import CarriedLesson, Complexity, Plan, Question, Step, TaskKind
 from aifactory.domain.planfile import PLACEHOLDER, parse, render
 from aifactory.errors import PlanFileError
 
@@ -104,6 +104,11 @@ def _plans(draw: st.DrawFn) -> Plan:
             ask=draw(_asks),
             context=tuple(draw(st.lists(_one_lines, max_size=3))),
             questions=questions,
+            kind=draw(st.none() | st.sampled_from(TaskKind)),
+            lessons=tuple(
+                CarriedLesson(id=draw(st.from_regex(r"[a-z0-9][a-z0-9-]{1,20}", fullmatch=True)), rule=rule)
+                for rule in draw(st.lists(_one_lines, max_size=3))
+            ),
             body=draw(_sections),
             review=draw(_sections),
             steps=steps,

@@ -19,13 +19,28 @@ from aifactory.domain.events import (
     AttemptChanged,
     AttemptPlanned,
     Event,
+    LessonActivity,
+    LessonNoted,
     ModelCalled,
+    RoundStarted,
     RunStarted,
     StepFinished,
     StepStarted,
     VerdictReached,
 )
 from aifactory.domain.run import AttemptState, StepState
+
+_ANNOUNCED = frozenset(
+    {
+        LessonActivity.PROPOSED,
+        LessonActivity.ACTIVATED,
+        LessonActivity.STRENGTHENED,
+        LessonActivity.MERGED,
+        LessonActivity.CHECK_PROVEN,
+        LessonActivity.CHECK_REJECTED,
+        LessonActivity.RETIREMENT_PROPOSED,
+    }
+)
 
 _STYLE = {
     AttemptState.PENDING: "dim",
@@ -102,6 +117,12 @@ class Progress:
             verdict = event.verdict
             mark = "pass" if verdict.passed else "REJECT"
             self._say(f"{event.attempt}: {verdict.source} → {mark} ({len(verdict.findings)} finding(s))")
+        elif isinstance(event, RoundStarted):
+            carried = ", ".join(event.lessons) or "no lessons"
+            self._announce(f"round {event.round} · blueprint {event.blueprint} · plan carries {carried}")
+        elif isinstance(event, LessonNoted) and event.activity in _ANNOUNCED:
+            detail = f": {event.detail}" if event.detail else ""
+            self._announce(f"lesson {event.lesson} {event.activity.value}{detail}")
 
     def _attempt_changed(self, event: AttemptChanged) -> None:
         line = self.lines[event.attempt]
@@ -123,6 +144,10 @@ class Progress:
     def _model_called(self, event: ModelCalled) -> None:
         if event.attempt is not None:
             self.lines[event.attempt].tokens += event.usage.total_tokens
+
+    def _announce(self, message: str) -> None:
+        """How the factory's inputs change is printed even above the live table: it is the news."""
+        self.console.print(message, markup=False, highlight=False, soft_wrap=True)
 
     def _say(self, message: str) -> None:
         """Milestones are printed only without a live display; the live table shows them otherwise."""

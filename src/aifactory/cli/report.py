@@ -46,11 +46,12 @@ def _counts(attempt: AttemptDetail) -> str:
 def summary_table(run: RunDetail) -> Table:
     """One row per attempt: the end-of-run summary and the head of `factory show`."""
     table = Table(title=Text(f"run {run.id} · {run.title}"), title_justify="left")
-    for column in ("attempt", "result", "steps", "findings", "tokens", "cost", "time"):
+    for column in ("round", "attempt", "result", "steps", "findings", "tokens", "cost", "time"):
         table.add_column(column, no_wrap=True)
     for attempt in run.attempts:
         committed = sum(1 for s in attempt.steps if s.state is StepState.COMMITTED)
         table.add_row(
+            str(attempt.round),
             attempt.name,
             _state(attempt.state.value),
             f"{committed}/{run.planned_steps}",
@@ -80,6 +81,18 @@ def print_reasons(console: Console, run: RunDetail) -> None:
                     console.print(f"    [dim]{escape(finding.why.strip())}[/]", soft_wrap=True)
 
 
+def print_rounds(console: Console, run: RunDetail) -> None:
+    """Each round's blueprint version and the lessons its plan carried: how the inputs changed."""
+    for round_ in run.rounds:
+        result = "running" if round_.passed is None else ("passed" if round_.passed else "no pass")
+        carried = ", ".join(round_.lessons) or "none"
+        console.print(
+            f"round {round_.number}: blueprint {round_.blueprint} · plan {escape(round_.plan_path)} · "
+            f"lessons: {escape(carried)} · [{_STATE_STYLE.get(result, '')}]{result}[/]",
+            soft_wrap=True,
+        )
+
+
 def print_run(console: Console, run: RunDetail, by_role: dict[Role, Usage]) -> None:
     """`factory show`: the summary, then each attempt's steps, verdicts and findings."""
     stale = " (process gone)" if run.stale else ""
@@ -95,6 +108,7 @@ def print_run(console: Console, run: RunDetail, by_role: dict[Role, Usage]) -> N
         f"{role.value} {tokens(usage.total_tokens)} {money(usage.cost)}" for role, usage in by_role.items()
     )
     console.print(f"[dim]by role: {roles}[/]")
+    print_rounds(console, run)
     console.print(summary_table(run))
     for attempt in run.attempts:
         console.print(

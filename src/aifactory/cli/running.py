@@ -11,7 +11,7 @@ from rich.markup import escape
 from aifactory.cli.common import Options, console, err_console, execute, interactive, terminal_answers
 from aifactory.cli.errors import EXIT_FAILED, EXIT_OK
 from aifactory.cli.progress import Progress
-from aifactory.cli.report import print_reasons, summary_table
+from aifactory.cli.report import print_reasons, print_rounds, summary_table
 from aifactory.domain.run import RunState
 from aifactory.engine.run import RunOutcome
 from aifactory.ledger.queries import RunDetail
@@ -25,11 +25,22 @@ from aifactory.service.running import run as run_service
 def run(
     ctx: typer.Context,
     target: Annotated[str, typer.Argument(help="A plan file (plans/x-plan.md), or an ask to plan first.")],
+    *,
     attempts: Annotated[
         int | None, typer.Option("--attempts", "-n", min=1, max=64, help="Attempts to start.")
     ] = None,
     context: Annotated[
         list[Path] | None, typer.Option("--context", "-c", help="With an ask: a document the planner reads.")
+    ] = None,
+    rounds: Annotated[
+        int | None,
+        typer.Option(
+            "--rounds",
+            "-r",
+            min=1,
+            max=20,
+            help="Rounds at most: when no attempt passes, findings become lessons and the plan is rewritten.",
+        ),
     ] = None,
     no_interactive: Annotated[
         bool, typer.Option("--no-interactive", help="With an ask: never ask questions at the terminal.")
@@ -52,6 +63,7 @@ def run(
                 current,
                 start,
                 attempts=attempts or project.config.run.attempts,
+                rounds=rounds,
                 answer=answerer,
                 notice=lambda message: err_console.print(
                     f"[yellow]note:[/] {escape(message)}", soft_wrap=True
@@ -68,6 +80,7 @@ def print_outcome(detail: RunDetail, outcome: RunOutcome) -> None:
     console.print()
     console.print(summary_table(detail))
     console.print(f"[dim]branches: factory/{detail.id}/<attempt>[/]")
+    print_rounds(console, detail)
     print_reasons(console, detail)
     if outcome.ranking:
         best = outcome.ranking[0]
@@ -76,4 +89,5 @@ def print_outcome(detail: RunDetail, outcome: RunOutcome) -> None:
         console.print(f"Look:  factory diff {detail.id} {best}")
         console.print(f"Merge: factory merge {detail.id} {best}")
     else:
-        console.print(f"\n[red]no attempt passed[/]. Details: factory show {detail.id}")
+        console.print(f"\n[red]no attempt passed[/]: {escape(outcome.reason)}", soft_wrap=True)
+        console.print(f"Details: factory show {detail.id}")

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aifactory.domain.lesson import TaskKind
+from aifactory.domain.plan import TaskKind
 from aifactory.domain.run import AttemptState, Role, RunState, StepState
 from aifactory.domain.usage import Usage
 from aifactory.domain.verdict import Verdict

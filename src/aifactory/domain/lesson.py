@@ -19,10 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from aifactory.domain.plan import OneLine
+from aifactory.domain.plan import OneLine, TaskKind
 from aifactory.domain.verdict import Severity
-
-LESSON_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 
 
 class LessonStatus(StrEnum):
@@ -31,17 +29,6 @@ class LessonStatus(StrEnum):
     PROPOSED = "proposed"
     ACTIVE = "active"
     RETIRED = "retired"
-
-
-class TaskKind(StrEnum):
-    """What kind of change a plan makes, as the planner judges it; lessons may apply to some kinds only."""
-
-    FEATURE = "feature"
-    FIX = "fix"
-    REFACTOR = "refactor"
-    TEST = "test"
-    DOCS = "docs"
-    CHORE = "chore"
 
 
 LANGUAGES: dict[str, str] = {
@@ -199,7 +186,6 @@ class Counters(BaseModel):
     injected: int = Field(default=0, ge=0, description="plans that carried the lesson")
     fired: int = Field(default=0, ge=0, description="findings its check reported")
     flagged: int = Field(default=0, ge=0, description="verifier findings on its topic after the first")
-    idle_runs: int = Field(default=0, ge=0, description="runs since a plan last carried it")
 
 
 def _rule(value: str) -> str:
@@ -214,7 +200,7 @@ class Lesson(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=LESSON_ID.pattern)
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     rule: Annotated[str, AfterValidator(_rule)]
     status: LessonStatus = LessonStatus.PROPOSED
     scope: Scope = Scope()
@@ -277,6 +263,16 @@ def select(lessons: Iterable[Lesson], task: TaskProfile, cap: int) -> list[Lesso
         ranked.append((-matched, -evidence, lesson.id, lesson))
     ranked.sort(key=lambda item: item[:3])
     return [item[3] for item in ranked[: max(cap, 0)]]
+
+
+def enforced_checks(lessons: Iterable[Lesson]) -> tuple[tuple[str, CheckSpec], ...]:
+    """The checks attempts are held to: active lessons' and retired ones' (retiring a lesson takes its
+    prose out of the prompts; its check goes on enforcing the rule). Proposed lessons' wait."""
+    return tuple(
+        (lesson.id, lesson.check)
+        for lesson in sorted(lessons, key=lambda item: item.id)
+        if lesson.check is not None and lesson.status is not LessonStatus.PROPOSED
+    )
 
 
 _WORD = re.compile(r"[a-z0-9]+")

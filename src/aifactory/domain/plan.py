@@ -11,9 +11,20 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from aifactory.domain.markdown import first_heading_at_or_above, unclosed_fence
+
+
+class TaskKind(StrEnum):
+    """What kind of change a plan makes, as the planner judges it; lessons may apply to some kinds only."""
+
+    FEATURE = "feature"
+    FIX = "fix"
+    REFACTOR = "refactor"
+    TEST = "test"
+    DOCS = "docs"
+    CHORE = "chore"
 
 
 class Complexity(StrEnum):
@@ -113,6 +124,15 @@ class Step(BaseModel):
         return cleaned
 
 
+class CarriedLesson(BaseModel):
+    """A lesson as a plan carries it: the rule every role working on the plan is held to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    rule: OneLine
+
+
 class Plan(BaseModel):
     """Everything a run needs to know about what to build and how."""
 
@@ -122,6 +142,8 @@ class Plan(BaseModel):
     ask: str
     context: tuple[OneLine, ...] = ()
     questions: tuple[Question, ...] = ()
+    kind: TaskKind | None = None
+    lessons: tuple[CarriedLesson, ...] = ()
     body: PlanSection = ""
     review: PlanSection = ""
     steps: tuple[Step, ...] = ()

@@ -10,6 +10,7 @@ it never drops text silently.
     ## Ask            the ask verbatim, inside a tilde fence longer than any in the ask
     ## Context        `- path` per context document
     ## Questions      `### Q1. question`, then the answer or the open-question placeholder
+    ## Lessons        `Task kind: feature`, then `- `lesson-id`: rule` per lesson the plan carries
     ## Plan           the implementation plan (`###` subsections allowed)
     ## Review         the plan reviewer's notes
     ## Task list      `### Step 1: title`, `- Files: a, b`, `- Complexity: simple`, description
@@ -26,10 +27,10 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from aifactory.domain.markdown import fence_for, fences, heading, headings, unclosed_fence
-from aifactory.domain.plan import Complexity, Plan, Question, Step
+from aifactory.domain.plan import CarriedLesson, Complexity, Plan, Question, Step, TaskKind
 from aifactory.errors import PlanFileError
 
-SECTIONS = ("Ask", "Context", "Questions", "Plan", "Review", "Task list")
+SECTIONS = ("Ask", "Context", "Questions", "Lessons", "Plan", "Review", "Task list")
 """The `##` sections of a plan file, in the order `render` writes them."""
 
 PLACEHOLDER = (
@@ -44,6 +45,8 @@ _BULLET = re.compile(r"\s*[-*+](?:\s+(.*))?")
 _QUESTION = re.compile(r"Q\d+[.:](?:\s+(.*))?", re.IGNORECASE)
 _STEP = re.compile(r"(?:step\s+\d+\s*[.:)]?|\d+[.:)])(?:\s+(.*))?", re.IGNORECASE)
 _FIELD = re.compile(r"\s*[-*+]\s+(files|complexity)\s*:(.*)", re.IGNORECASE)
+_KIND = re.compile(r"\s*task kind\s*:\s*(.*)", re.IGNORECASE)
+_CARRIED = re.compile(r"\s*[-*+]\s+`([^`]+)`\s*:\s*(.*)")
 _CODE_SPANS = re.compile(r"(?:\s*`[^`]*`)+\s*")
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -55,6 +58,7 @@ def render(plan: Plan) -> str:
         "Ask": f"{fence}text\n{plan.ask}\n{fence}",
         "Context": "\n".join(f"- {path}" for path in plan.context),
         "Questions": "\n\n".join(_render_question(n, q) for n, q in enumerate(plan.questions, 1)),
+        "Lessons": _render_lessons(plan),
         "Plan": plan.body,
         "Review": plan.review,
         "Task list": "\n\n".join(_render_step(n, step) for n, step in enumerate(plan.steps, 1)),
@@ -72,6 +76,13 @@ def _render_question(number: int, question: Question) -> str:
         lines = question.answer.split("\n")
         answer = "\n".join("\\" + line if _PLACEHOLDER_LIKE.match(line) else line for line in lines)
     return f"{heading(3, f'Q{number}. {question.text}')}\n\n{answer}"
+
+
+def _render_lessons(plan: Plan) -> str:
+    parts = [f"Task kind: {plan.kind.value}"] if plan.kind is not None else []
+    if plan.lessons:
+        parts.append("\n".join(f"- `{lesson.id}`: {lesson.rule}" for lesson in plan.lessons))
+    return "\n\n".join(parts)
 
 
 def _render_step(number: int, step: Step) -> str:
@@ -148,7 +159,8 @@ def _parse(text: str) -> Plan:
         raise _Malformed(1, "the plan has no `## Ask` section; add one holding the ask, verbatim")
     ask_section = sections["Ask"]
     absent = _Block(ask_section.line, 2, "", ())
-    context, questions, body, review, steps = (sections.get(name, absent) for name in SECTIONS[1:])
+    context, questions, lessons, body, review, steps = (sections.get(name, absent) for name in SECTIONS[1:])
+    kind, carried = _lessons(lessons)
     ask = _ask(ask_section)
     lines = {
         "title": title.line if title else ask_section.line,
@@ -165,6 +177,8 @@ def _parse(text: str) -> Plan:
         ask=ask,
         context=_context(context),
         questions=_questions(questions),
+        kind=kind,
+        lessons=carried,
         body=body.text(),
         review=review.text(),
         steps=_steps(steps),
@@ -231,6 +245,34 @@ def _context(block: _Block) -> tuple[str, ...]:
     return tuple(paths)
 
 
+def _lessons(block: _Block) -> tuple[TaskKind | None, tuple[CarriedLesson, ...]]:
+    """An optional `Task kind:` line and one `- `id`: rule` bullet per lesson; nothing else."""
+    kind: TaskKind | None = None
+    carried: list[CarriedLesson] = []
+    for index, line in enumerate(block.body):
+        if not line.strip():
+            continue
+        if found := _KIND.fullmatch(line):
+            kind = _choice(TaskKind, "task kind", block.at(index), found.group(1))
+        elif found := _CARRIED.fullmatch(line):
+            carried.append(
+                _validated(
+                    CarriedLesson,
+                    f"lesson {found.group(1)!r}",
+                    {"id": block.at(index)},
+                    id=found.group(1),
+                    rule=found.group(2),
+                )
+            )
+        else:
+            raise _Malformed(
+                block.at(index),
+                "`## Lessons` holds `Task kind: <kind>` and one `- `lesson-id`: rule` line per lesson; "
+                "delete a line to drop a lesson from this plan, or put notes under `## Plan`",
+            )
+    return kind, tuple(carried)
+
+
 def _questions(block: _Block) -> tuple[Question, ...]:
     lead_in, items = _split(block.body, block.line + 1, 3)
     _refuse_text(lead_in, "each question needs its own heading, such as `### Q1. Which database?`")
@@ -269,7 +311,11 @@ def _step(number: int, block: _Block) -> Step:
             break
         fields[field.group(1).casefold()] = (block.at(index), field.group(2))
         index += 1
-    complexity = _complexity(*fields["complexity"]) if "complexity" in fields else Complexity.SIMPLE
+    complexity = (
+        _choice(Complexity, "complexity", *fields["complexity"])
+        if "complexity" in fields
+        else Complexity.SIMPLE
+    )
     return _validated(
         Step,
         f"step {number}",
@@ -289,12 +335,15 @@ def _file_names(value: str) -> list[str]:
     return names
 
 
-def _complexity(line: int, value: str) -> Complexity:
+_E = TypeVar("_E", Complexity, TaskKind)
+
+
+def _choice(enum: type[_E], name: str, line: int, value: str) -> _E:
     word = value.strip().strip("`*_").casefold()
-    allowed = [member.value for member in Complexity]
+    allowed = [member.value for member in enum]
     if word not in allowed:
-        raise _Malformed(line, f"unknown complexity {value.strip()!r}; use one of: {', '.join(allowed)}")
-    return Complexity(word)
+        raise _Malformed(line, f"unknown {name} {value.strip()!r}; use one of: {', '.join(allowed)}")
+    return enum(word)
 
 
 def _validated(model: type[_M], subject: str, lines: Mapping[str, int], **fields: object) -> _M:

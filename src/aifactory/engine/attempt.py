@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aifactory.checks.base import CheckTarget
 from aifactory.domain.events import AttemptChanged, StepFinished, StepStarted
+from aifactory.domain.lesson import CheckSpec
 from aifactory.domain.plan import Plan
 from aifactory.domain.run import AttemptState, Role, StepState
 from aifactory.domain.verdict import AttemptVerdict
@@ -35,15 +37,20 @@ class AttemptJob:
     base_commit: str
     plan: Plan
     plan_text: str
+    checks: tuple[tuple[str, CheckSpec], ...] = ()
 
 
 @dataclass(frozen=True)
 class AttemptOutcome:
     attempt: str
+    branch: str
+    worktree: Path
     state: AttemptState
     reason: str
     verdict: AttemptVerdict | None = None
     changed_lines: int = 0
+    fired: Mapping[str, int] = field(default_factory=dict)
+    """Findings of each lesson's check on this attempt, by lesson id."""
 
 
 async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
@@ -151,5 +158,11 @@ def _finish(
 ) -> AttemptOutcome:
     factory.sink(AttemptChanged(run_id=job.run_id, attempt=job.attempt, state=state, reason=reason))
     return AttemptOutcome(
-        attempt=job.attempt, state=state, reason=reason, verdict=verdict, changed_lines=changed_lines
+        attempt=job.attempt,
+        branch=job.branch,
+        worktree=job.worktree,
+        state=state,
+        reason=reason,
+        verdict=verdict,
+        changed_lines=changed_lines,
     )

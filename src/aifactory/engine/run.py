@@ -1,100 +1,159 @@
-"""A run: N attempts of one plan from one base commit, and the one place that decides how it ends."""
+"""A run: rounds of attempts from one base commit, and the one place that decides how it ends.
+
+A round whose attempts all fail verification does not lead to patching their code. Its findings
+become lessons (the learner changes the blueprint), the plan is written again from the changed
+blueprint (the replanner), and the next round starts from the same base commit. Earlier rounds'
+branches stay for inspection.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aifactory.domain.events import AttemptPlanned, RunFinished, RunStarted
-from aifactory.domain.plan import Plan
-from aifactory.domain.run import AttemptState, RunState, attempt_name, branch_name
-from aifactory.domain.verdict import Candidate, rank
-from aifactory.engine.attempt import AttemptJob, AttemptOutcome, run_attempt
+from aifactory.domain.events import RoundFinished, RoundStarted, RunFinished, RunStarted
+from aifactory.domain.run import RunState
+from aifactory.engine.attempt import AttemptOutcome
 from aifactory.engine.context import Factory
+from aifactory.engine.round import RoundOutcome, RoundPlan, RoundRequest, run_round
 from aifactory.engine.runners.base import Runner
-from aifactory.workspace.worktree import worktree_path
+from aifactory.errors import FactoryError
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What a round taught: whether the factory's inputs changed, and what waits for the user."""
+
+    changed: bool
+    proposed: int = 0
+    summary: str = ""
+
+
+Replan = Callable[[int], Awaitable[RoundPlan]]
+"""Writes the plan for round N from the blueprint as it is now."""
+
+Learn = Callable[[RoundOutcome], Awaitable[Learned]]
+"""Turns a round's findings into lessons; never raises for a model's failure, it reports it."""
 
 
 @dataclass(frozen=True)
 class RunRequest:
     run_id: str
-    plan: Plan
-    plan_text: str
-    plan_path: str
     base_commit: str
     attempts: int
+    """Attempts per round."""
+    rounds: int
     worktree_root: Path
+    first: RoundPlan
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: str
     state: RunState
-    attempts: list[AttemptOutcome]
-    ranking: list[str]
-    """Passing attempts, best first."""
+    reason: str
+    rounds: list[RoundOutcome]
+
+    @property
+    def attempts(self) -> list[AttemptOutcome]:
+        return [attempt for round_ in self.rounds for attempt in round_.attempts]
+
+    @property
+    def ranking(self) -> list[str]:
+        """The last round's passing attempts, best first."""
+        return self.rounds[-1].ranking if self.rounds else []
 
 
-async def run_plan(factory: Factory, request: RunRequest, runner: Runner) -> RunOutcome:
-    """Start every attempt at once (within the runner's limit) and wait for all of them."""
+async def run_plan(
+    factory: Factory, request: RunRequest, runner: Runner, *, replan: Replan, learn: Learn
+) -> RunOutcome:
+    """Run rounds until one passes, the round limit is reached, or a round teaches nothing new."""
+    first = request.first
     factory.sink(
         RunStarted(
             run_id=request.run_id,
-            title=request.plan.title,
-            ask=request.plan.ask,
-            plan_path=request.plan_path,
+            title=first.plan.title,
+            ask=first.plan.ask,
+            plan_path=first.plan_path,
             repo=str(factory.git.path),
             base_commit=request.base_commit,
             attempts=request.attempts,
-            steps=len(request.plan.steps),
+            steps=len(first.plan.steps),
+            rounds=request.rounds,
         )
     )
-    jobs = [_job(request, index) for index in range(1, request.attempts + 1)]
-    for job in jobs:
-        factory.sink(
-            AttemptPlanned(
-                run_id=job.run_id, attempt=job.attempt, branch=job.branch, worktree=str(job.worktree)
-            )
-        )
+    rounds: list[RoundOutcome] = []
     try:
-        outcomes = await runner.run_all(jobs, lambda job: run_attempt(factory, job))
+        state, reason = await _rounds(factory, request, runner, rounds, replan=replan, learn=learn)
     except asyncio.CancelledError:
         factory.sink(RunFinished(run_id=request.run_id, state=RunState.INTERRUPTED, reason="interrupted"))
         raise
-    ranking = _ranking(outcomes)
-    state = RunState.PASSED if ranking else RunState.FAILED
-    reason = f"{len(ranking)} of {len(outcomes)} attempts passed"
+    except FactoryError as error:
+        state, reason = RunState.FAILED, f"round {len(rounds) + 1} could not start: {error}"
     factory.sink(RunFinished(run_id=request.run_id, state=state, reason=reason))
-    return RunOutcome(run_id=request.run_id, state=state, attempts=outcomes, ranking=ranking)
+    return RunOutcome(run_id=request.run_id, state=state, reason=reason, rounds=rounds)
 
 
-def _job(request: RunRequest, index: int) -> AttemptJob:
-    name = attempt_name(index)
-    return AttemptJob(
-        run_id=request.run_id,
-        attempt=name,
-        branch=branch_name(request.run_id, name),
-        worktree=worktree_path(request.worktree_root, request.run_id, name),
-        base_commit=request.base_commit,
-        plan=request.plan,
-        plan_text=request.plan_text,
-    )
-
-
-def _ranking(outcomes: list[AttemptOutcome]) -> list[str]:
-    candidates = [
-        Candidate(
-            attempt=outcome.attempt,
-            warnings=sum(
-                1
-                for verdict in outcome.verdict.verdicts
-                for finding in verdict.findings
-                if not finding.blocking
-            ),
-            changed_lines=outcome.changed_lines,
+async def _rounds(
+    factory: Factory,
+    request: RunRequest,
+    runner: Runner,
+    rounds: list[RoundOutcome],
+    *,
+    replan: Replan,
+    learn: Learn,
+) -> tuple[RunState, str]:
+    plan = request.first
+    number = 1
+    while True:
+        factory.sink(
+            RoundStarted(
+                run_id=request.run_id,
+                round=number,
+                blueprint=plan.blueprint,
+                plan_path=plan.plan_path,
+                lessons=tuple(lesson.id for lesson in plan.plan.lessons),
+            )
         )
-        for outcome in outcomes
-        if outcome.state is AttemptState.PASSED and outcome.verdict is not None
-    ]
-    return [candidate.attempt for candidate in rank(candidates)]
+        outcome = await run_round(
+            factory,
+            RoundRequest(
+                run_id=request.run_id,
+                number=number,
+                first_attempt=(number - 1) * request.attempts + 1,
+                attempts=request.attempts,
+                base_commit=request.base_commit,
+                worktree_root=request.worktree_root,
+                plan=plan,
+            ),
+            runner,
+        )
+        rounds.append(outcome)
+        passed = len(outcome.ranking)
+        factory.sink(
+            RoundFinished(
+                run_id=request.run_id,
+                round=number,
+                passed=outcome.passed,
+                reason=f"{passed} of {len(outcome.attempts)} attempts passed",
+            )
+        )
+        learned = await learn(outcome)
+        if outcome.passed:
+            return RunState.PASSED, f"round {number}: {passed} of {len(outcome.attempts)} attempts passed"
+        if number == request.rounds:
+            return RunState.FAILED, f"no attempt passed in {number} round(s); {learned.summary}".rstrip("; ")
+        if not learned.changed:
+            waiting = (
+                f"; {learned.proposed} proposed lesson(s) wait for `factory lessons accept`"
+                if learned.proposed
+                else ""
+            )
+            return RunState.FAILED, (
+                f"no attempt passed in round {number}, and its findings changed none of the factory's "
+                f"inputs, so another round would repeat it{waiting}"
+            )
+        number += 1
+        plan = await replan(number)

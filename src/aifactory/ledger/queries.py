@@ -6,6 +6,7 @@ consistent view, even while runs in other processes keep recording.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections import defaultdict
@@ -45,6 +46,8 @@ class AttemptDetail(_ReadModel):
 
     run_id: str
     name: str
+    round: int
+    blueprint: str
     branch: str
     worktree: str
     state: AttemptState
@@ -74,6 +77,15 @@ class RunSummary(_ReadModel):
     stale: bool
 
 
+class RoundDetail(_ReadModel):
+    number: int
+    blueprint: str
+    plan_path: str
+    lessons: tuple[str, ...]
+    passed: bool | None
+    reason: str
+
+
 class RunDetail(_ReadModel):
     """A whole run; `usage` counts every call carrying the run id, planning calls included."""
 
@@ -85,6 +97,7 @@ class RunDetail(_ReadModel):
     base_commit: str
     planned_attempts: int
     planned_steps: int
+    planned_rounds: int
     state: RunState
     reason: str
     pid: int
@@ -92,6 +105,7 @@ class RunDetail(_ReadModel):
     started_at: datetime
     finished_at: datetime | None
     stale: bool
+    rounds: tuple[RoundDetail, ...]
     attempts: tuple[AttemptDetail, ...]
     usage: Usage
     model_calls: int
@@ -150,6 +164,7 @@ def run_detail(ledger: Ledger, run_id: str) -> RunDetail:
         run = _run_row(db, run_id)
         attempts = _attempts(db, run_id, now)
         calls = db.rows("SELECT * FROM model_calls WHERE run_id = ?", (run_id,))
+        rounds = db.rows("SELECT * FROM rounds WHERE run_id = ? ORDER BY round", (run_id,))
     return RunDetail(
         id=run["id"],
         title=run["title"],
@@ -159,6 +174,7 @@ def run_detail(ledger: Ledger, run_id: str) -> RunDetail:
         base_commit=run["base_commit"],
         planned_attempts=run["attempts"],
         planned_steps=run["steps"],
+        planned_rounds=run["rounds"],
         state=run["state"],
         reason=run["reason"],
         pid=run["pid"],
@@ -166,6 +182,17 @@ def run_detail(ledger: Ledger, run_id: str) -> RunDetail:
         started_at=run["started_at"],
         finished_at=run["finished_at"],
         stale=_stale(run, ledger.host),
+        rounds=tuple(
+            RoundDetail(
+                number=row["round"],
+                blueprint=row["blueprint"],
+                plan_path=row["plan_path"],
+                lessons=tuple(json.loads(row["lessons"])),
+                passed=None if row["passed"] is None else bool(row["passed"]),
+                reason=row["reason"],
+            )
+            for row in rounds
+        ),
         attempts=tuple(attempts),
         usage=_total(calls),
         model_calls=len(calls),
@@ -224,6 +251,8 @@ def _attempts(db: Snapshot, run_id: str, now: datetime) -> list[AttemptDetail]:
             AttemptDetail(
                 run_id=run_id,
                 name=name,
+                round=row["round"],
+                blueprint=row["blueprint"],
                 branch=row["branch"],
                 worktree=row["worktree"],
                 state=row["state"],

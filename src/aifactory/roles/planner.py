@@ -8,7 +8,7 @@ from typing import TypeVar
 from pydantic import BaseModel, Field
 from pydantic_ai import ToolOutput
 
-from aifactory.domain.plan import OneLine, PlanSection, Question
+from aifactory.domain.plan import CarriedLesson, OneLine, PlanSection, Question, TaskKind
 from aifactory.domain.run import Role
 from aifactory.providers.calls import CallScope
 from aifactory.roles.kit import ContextDoc, RoleKit, consult
@@ -26,6 +26,7 @@ class Clarification(BaseModel):
 
 class PlanDraft(BaseModel):
     title: OneLine = Field(description="imperative title under 70 characters")
+    kind: TaskKind = Field(default=TaskKind.FEATURE, description="what kind of change this is")
     body: PlanSection = Field(description="the implementation plan in Markdown, ### and deeper headings only")
 
 
@@ -37,6 +38,7 @@ async def clarify(kit: RoleKit, ask: str, docs: Sequence[ContextDoc]) -> list[st
         ask=ask,
         docs=docs,
         questions=(),
+        lessons=(),
         output=ToolOutput(
             Clarification, name="submit_questions", description="Submit your clarifying questions."
         ),
@@ -45,15 +47,20 @@ async def clarify(kit: RoleKit, ask: str, docs: Sequence[ContextDoc]) -> list[st
 
 
 async def draft(
-    kit: RoleKit, ask: str, docs: Sequence[ContextDoc], questions: Sequence[Question]
+    kit: RoleKit,
+    ask: str,
+    docs: Sequence[ContextDoc],
+    questions: Sequence[Question],
+    lessons: Sequence[CarriedLesson],
 ) -> PlanDraft:
-    """The implementation plan, following the blueprint's plan template."""
+    """The implementation plan, following the blueprint's plan template and the lessons it receives."""
     return await _call(
         kit,
         phase="plan",
         ask=ask,
         docs=docs,
         questions=questions,
+        lessons=lessons,
         output=ToolOutput(PlanDraft, name="submit_plan", description="Submit the implementation plan."),
     )
 
@@ -65,6 +72,7 @@ async def _call(
     ask: str,
     docs: Sequence[ContextDoc],
     questions: Sequence[Question],
+    lessons: Sequence[CarriedLesson],
     output: ToolOutput[T],
 ) -> T:
     prompt = kit.blueprint.prompt(
@@ -73,7 +81,7 @@ async def _call(
         ask=ask,
         context_docs=docs,
         questions=questions,
-        plan_template=kit.blueprint.plan_template(ask=ask, context=[d.path for d in docs]),
+        plan_template=kit.blueprint.plan_template(ask=ask, context=[d.path for d in docs], lessons=lessons),
         repository=kit.repo.name,
     )
     return await consult(

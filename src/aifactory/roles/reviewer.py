@@ -33,6 +33,7 @@ async def review(kit: RoleKit, plan: Plan, docs: Sequence[ContextDoc]) -> Plan:
         title=plan.title,
         body=plan.body,
         questions=plan.questions,
+        lessons=plan.lessons,
         context_docs=docs,
         repository=kit.repo.name,
     )

@@ -12,6 +12,7 @@ from aifactory.domain.run import Role
 from aifactory.errors import NotFoundError, PlanFileError
 from aifactory.roles import planner, reviewer
 from aifactory.roles.kit import ContextDoc
+from aifactory.service import injection
 from aifactory.service.project import Session
 
 Answerer = Callable[[Sequence[str]], list[str | None]]
@@ -64,16 +65,47 @@ async def answer_plan(session: Session, path: Path, answer: Answerer) -> PlanRes
     return await _complete(session, plan, path, docs)
 
 
+async def replan(session: Session, plan: Plan, path: Path, number: int) -> PlanResult:
+    """Round `number`'s plan: the same ask and answers, drafted and reviewed again from the blueprint
+    as it is now, so the lessons the last round taught are in it. Written beside the first plan."""
+    fresh = Plan(title=plan.title, ask=plan.ask, context=plan.context, questions=plan.questions)
+    docs = read_context(session.project.root, plan.context, cap=session.project.config.plan.context_cap)
+    return await _complete(session, fresh, path.with_name(f"{path.stem}-round{number}{path.suffix}"), docs)
+
+
 async def _complete(session: Session, plan: Plan, path: Path, docs: Sequence[ContextDoc]) -> PlanResult:
-    """Draft and review whatever the plan still lacks, unless a question is open; write the file."""
+    """Draft and review whatever the plan still lacks, unless a question is open; write the file.
+
+    The planner drafts with the lessons matching what the ask names; once the task list names the
+    files, the lessons are chosen again against them, and that final choice is what the plan carries.
+    """
+    reviewed = False
     if not plan.open_questions:
         if not plan.body:
-            draft = await planner.draft(session.kit, plan.ask, docs, plan.questions)
-            plan = plan.model_copy(update={"title": draft.title, "body": draft.body})
+            lessons = injection.carried(session, await injection.before_drafting(session, plan, docs))
+            draft = await planner.draft(session.kit, plan.ask, docs, plan.questions, lessons)
+            plan = plan.model_copy(
+                update={"title": draft.title, "body": draft.body, "kind": draft.kind, "lessons": lessons}
+            )
         if not plan.steps:
             plan = await reviewer.review(session.kit, plan, docs)
+            task = await injection.after_review(session, plan)
+            plan = plan.model_copy(update={"lessons": injection.carried(session, task)})
+            reviewed = True
     write_plan(path, plan)
+    if reviewed:
+        await injection.record_plan(session, plan, shown_path(session.project.root, path))
     return PlanResult(path=path, plan=plan)
+
+
+def shown_path(root: Path, path: Path) -> str:
+    """A path as the ledger and messages show it: relative to the repository when inside it."""
+    resolved = path.resolve()
+    return (
+        resolved.relative_to(root.resolve()).as_posix()
+        if resolved.is_relative_to(root.resolve())
+        else str(resolved)
+    )
 
 
 def read_plan(path: Path) -> Plan:

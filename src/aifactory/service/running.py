@@ -6,12 +6,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aifactory.blueprint.version import blueprint_version
 from aifactory.domain import planfile
+from aifactory.domain.lesson import enforced_checks
+from aifactory.domain.plan import Plan
 from aifactory.domain.run import Role, new_run_id
 from aifactory.engine.context import Factory
-from aifactory.engine.run import RunOutcome, RunRequest, run_plan
+from aifactory.engine.learn import learn
+from aifactory.engine.round import RoundOutcome, RoundPlan
+from aifactory.engine.run import Learned, RunOutcome, RunRequest, run_plan
 from aifactory.engine.runners.local import LocalRunner
 from aifactory.errors import UserError
+from aifactory.service import planning
 from aifactory.service.planning import Answerer, plan_ask, read_plan
 from aifactory.service.project import FACTORY_DIR, PLANS_DIR, Session
 
@@ -28,9 +34,15 @@ class RunStart:
 
 
 async def run(
-    session: Session, start: RunStart, *, attempts: int, answer: Answerer, notice: Notice
+    session: Session,
+    start: RunStart,
+    *,
+    attempts: int,
+    rounds: int | None = None,
+    answer: Answerer,
+    notice: Notice,
 ) -> RunOutcome:
-    """Plan if needed, then run `attempts` attempts of the plan from HEAD."""
+    """Plan if needed, then run rounds of `attempts` attempts of the plan from HEAD."""
     project = session.project
     base = await project.git.require_head()
     session.kit.catalog.check(list(Role))
@@ -53,15 +65,7 @@ async def run(
             f"{plan_path} has no task list yet: complete it with `factory plan --answer {plan_path}`"
         )
     await _warn_if_dirty(session, base, notice)
-    request = RunRequest(
-        run_id=new_run_id(plan.title),
-        plan=plan,
-        plan_text=planfile.render(plan),
-        plan_path=_shown(project.root, plan_path),
-        base_commit=base,
-        attempts=attempts,
-        worktree_root=project.worktree_root(),
-    )
+    run_id = new_run_id(plan.title)
     factory = Factory(
         kit=session.kit,
         git=project.git,
@@ -69,7 +73,36 @@ async def run(
         logs=project.logs_dir,
         command_env=project.command_env(),
     )
-    return await run_plan(factory, request, LocalRunner(project.config.run.max_parallel))
+    first_path = plan_path
+
+    async def replan(number: int) -> RoundPlan:
+        planned = await planning.replan(session, plan, first_path, number)
+        notice(f"round {number}: the plan was written again from the changed blueprint: {planned.path}")
+        return _round_plan(session, planned.plan, planned.path)
+
+    async def learn_from(outcome: RoundOutcome) -> Learned:
+        return await learn(factory, run_id, base, outcome)
+
+    request = RunRequest(
+        run_id=run_id,
+        base_commit=base,
+        attempts=attempts,
+        rounds=rounds or project.config.run.rounds,
+        worktree_root=project.worktree_root(),
+        first=_round_plan(session, plan, plan_path),
+    )
+    runner = LocalRunner(project.config.run.max_parallel)
+    return await run_plan(factory, request, runner, replan=replan, learn=learn_from)
+
+
+def _round_plan(session: Session, plan: Plan, path: Path) -> RoundPlan:
+    return RoundPlan(
+        plan=plan,
+        plan_text=planfile.render(plan),
+        plan_path=planning.shown_path(session.project.root, path),
+        blueprint=blueprint_version(session.kit.blueprint.root),
+        checks=enforced_checks(session.kit.blueprint.lessons.load().lessons),
+    )
 
 
 async def _warn_if_dirty(session: Session, base: str, notice: Notice) -> None:
@@ -85,12 +118,3 @@ async def _warn_if_dirty(session: Session, base: str, notice: Notice) -> None:
             f"{len(changed)} uncommitted change(s) are not included ({shown}): "
             f"attempts branch from HEAD ({base[:10]}); commit them first if the attempts need them"
         )
-
-
-def _shown(root: Path, path: Path) -> str:
-    resolved = path.resolve()
-    return (
-        resolved.relative_to(root.resolve()).as_posix()
-        if resolved.is_relative_to(root.resolve())
-        else str(resolved)
-    )

@@ -18,6 +18,7 @@ def sim_config(
     worktrees: Path,
     test: str = "",
     run: Mapping[str, int | float] | None = None,
+    lessons: Mapping[str, int | float | bool] | None = None,
     timeout: float = 300.0,
 ) -> str:
     """`.factory/config.toml` text: the ask verifier on the OpenAI server, every other role on Anthropic's."""
@@ -27,10 +28,12 @@ def sim_config(
         "executor": f"sim:{PLAYER}",
         "plan-verifier": f"sim:{PLAYER}",
         "ask-verifier": f"sim-openai:{SECOND_FAMILY}",
+        "distiller": f"sim:{PLAYER}",
     }
     lines = ["# Every provider here is the simulated model on 127.0.0.1.", "[run]"]
     lines += [f"{key} = {value}" for key, value in (run or {}).items()]
     lines += [f"worktrees = {json.dumps(str(worktrees))}", "[commands]", f"test = {json.dumps(test)}"]
+    lines += ["[lessons]", *(f"{key} = {json.dumps(value)}" for key, value in (lessons or {}).items())]
     for role, model in roles.items():
         lines += [f"[roles.{role}]", f'model = "{model}"']
     for name, kind, url in (("sim", "anthropic", anthropic_url), ("sim-openai", "openai", openai_url)):

@@ -1,217 +1,173 @@
-"""The demo's material: a small sample repository, the ask, and a simulated team that works on it.
+"""The demo's simulated team: two tasks on a small shop repository, and a factory that learns between them.
 
-The simulated model behaves like a plausible team: the planner asks one question, the reviewer
-splits the work into two steps, executors write code and tests with tools, and the verifiers judge
-the diff in their prompt. Attempts differ the way real attempts do: odd attempts stream the CSV,
-even ones read the whole file into memory, which the ask verifier rejects for that reason.
+The team behaves like a plausible one that has not yet learned a rule: unless its plan carries the
+lesson about reading CSV input as a stream, the executors read the whole orders export into memory,
+and the uncompromising ask verifier rejects that against the ask ("exports are several gigabytes").
+The distiller turns the finding into that lesson, with an ast-grep check; from then on plans carry
+the lesson, planners and executors follow it, and attempts pass. Every decision here is made from
+what the request actually contains (the prompt, the diff, the held lessons), never from a script of
+answers written in advance.
 """
 
 from __future__ import annotations
 
 import re
-import textwrap
+from dataclasses import dataclass
 
+from aifactory.testing.democode import (
+    AVERAGE_STREAMING,
+    AVERAGE_TESTS,
+    AVERAGE_WHOLE_FILE,
+    TOP_STREAMING,
+    TOP_TESTS,
+    TOP_WHOLE_FILE,
+)
 from aifactory.testing.diffs import added_lines, changed_files, diff_in
 from aifactory.testing.scenario import Answer, SimRequest, call_tool
 from aifactory.testing.scenarios import Rules, offers_tool
+from aifactory.testing.team import step_of
 
-ASK = (
-    "Add a function top_customers(path, n) to shop/report.py that reads an orders CSV file "
+LESSON_RULE = "Read CSV input as a stream, row by row; never load a whole CSV file into memory."
+_LESSON_MARK = "never load a whole CSV file into memory"
+
+
+@dataclass(frozen=True)
+class _Task:
+    ask: str
+    key: str
+    """A phrase of the ask that tells the tasks apart."""
+    title: str
+    module: str
+    tests: str
+    streaming: str
+    whole_file: str
+    test_code: str
+    goal: str
+    questions: tuple[str, ...] = ()
+
+
+_TOP = _Task(
+    ask="Add a function top_customers(path, n) to shop/report.py that reads an orders CSV file "
     "(columns: customer, amount) and returns the n customers with the highest total amount, as "
     "(customer, total) pairs, highest first. Our order exports are several gigabytes, so memory "
-    "use must not grow with the size of the file."
+    "use must not grow with the size of the file.",
+    key="top_customers",
+    title="Add a top-customers report",
+    module="shop/report.py",
+    tests="tests/test_report.py",
+    streaming=TOP_STREAMING,
+    whole_file=TOP_WHOLE_FILE,
+    test_code=TOP_TESTS,
+    goal="A report function that names the best customers of an order export.",
+    questions=("How should customers with equal totals be ordered?",),
 )
 
-SAMPLE_FILES = {
-    "README.md": "# shop\n\nOrder reports for the shop.\n",
-    "shop/__init__.py": '"""Order reports for the shop."""\n',
-    "shop/orders.py": textwrap.dedent(
-        '''\
-        """Parsing single order records."""
+_AVERAGE = _Task(
+    ask="Add a function average_order(path) to shop/averages.py that reads an orders CSV file "
+    "(columns: customer, amount) and returns a dict mapping each customer to their mean order "
+    "amount, as a Decimal rounded to cents. Order exports are several gigabytes.",
+    key="average_order",
+    title="Add average order amounts per customer",
+    module="shop/averages.py",
+    tests="tests/test_averages.py",
+    streaming=AVERAGE_STREAMING,
+    whole_file=AVERAGE_WHOLE_FILE,
+    test_code=AVERAGE_TESTS,
+    goal="A function giving each customer's mean order amount from an order export.",
+)
 
-        from decimal import Decimal
-
-
-        def parse_amount(text: str) -> Decimal:
-            """Amounts are written with a dot and two decimals, e.g. 12.50."""
-            return Decimal(text.strip())
-        '''
-    ),
-    "tests/__init__.py": "",
-    "tests/test_orders.py": textwrap.dedent(
-        """\
-        import unittest
-        from decimal import Decimal
-
-        from shop.orders import parse_amount
+_TASKS = (_TOP, _AVERAGE)
+ASKS = tuple(task.ask for task in _TASKS)
+ASK = _TOP.ask
+_WHOLE_FILE_PATTERNS = (r"\.read\(\)", r"\.readlines\(\)")
 
 
-        class ParseAmountTest(unittest.TestCase):
-            def test_parses_two_decimals(self):
-                self.assertEqual(parse_amount(" 12.50 "), Decimal("12.50"))
-        """
-    ),
-}
-
-_STREAMING = '''\
-"""Reports over order exports, which are too large to load whole."""
-
-import csv
-from collections import defaultdict
-from decimal import Decimal
-
-from shop.orders import parse_amount
+def _task(request: SimRequest) -> _Task:
+    return next((task for task in _TASKS if task.key in request.prompt), _TOP)
 
 
-def top_customers(path, n):
-    """The n customers with the highest total, highest first; ties by name.
-
-    The file is read row by row, so memory grows with the number of customers, not of orders.
-    """
-    totals = defaultdict(Decimal)
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            totals[row["customer"]] += parse_amount(row["amount"])
-    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
-    return ranked[:n]
-'''
-
-_WHOLE_FILE = '''\
-"""Reports over order exports."""
-
-import csv
-import io
-from decimal import Decimal
-
-from shop.orders import parse_amount
+def _knows_lesson(request: SimRequest) -> bool:
+    """Whether the prompt carries the lesson: in the plan template, the plan file, or the review."""
+    return _LESSON_MARK in request.prompt
 
 
-def top_customers(path, n):
-    """The n customers with the highest total, highest first; ties by name."""
-    with open(path, encoding="utf-8") as handle:
-        content = handle.read()
-    totals = {}
-    for row in csv.DictReader(io.StringIO(content)):
-        totals[row["customer"]] = totals.get(row["customer"], Decimal(0)) + parse_amount(row["amount"])
-    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
-    return ranked[:n]
-'''
-
-_TESTS = """\
-import tempfile
-import unittest
-from decimal import Decimal
-from pathlib import Path
-
-from shop.report import top_customers
+def _lesson_id(request: SimRequest) -> str:
+    found = re.search(r"\[([a-z0-9-]+)\] " + re.escape(LESSON_RULE[:20]), request.prompt) or re.search(
+        r"`([a-z0-9-]+)`: " + re.escape(LESSON_RULE[:20]), request.prompt
+    )
+    return found.group(1) if found else "the CSV lesson"
 
 
-class TopCustomersTest(unittest.TestCase):
-    def write(self, text):
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        path = Path(folder.name) / "orders.csv"
-        path.write_text(text, encoding="utf-8")
-        return path
-
-    def test_highest_totals_first(self):
-        path = self.write("customer,amount\\nann,10.00\\nbob,5.00\\nann,1.50\\ncid,7.25\\n")
-        self.assertEqual(top_customers(path, 2), [("ann", Decimal("11.50")), ("cid", Decimal("7.25"))])
-
-    def test_ties_are_broken_by_name(self):
-        path = self.write("customer,amount\\nzoe,3.00\\namy,3.00\\n")
-        self.assertEqual(top_customers(path, 2), [("amy", Decimal("3.00")), ("zoe", Decimal("3.00"))])
-
-    def test_an_empty_export_has_no_customers(self):
-        self.assertEqual(top_customers(self.write("customer,amount\\n"), 3), [])
-"""
-
-_STEPS = [
-    {
-        "title": "Add top_customers to shop/report.py",
-        "description": "Create shop/report.py with top_customers(path, n): read the CSV row by row with "
-        "csv.DictReader, sum amounts per customer with parse_amount, sort by total descending then "
-        "name, return the first n pairs.",
-        "files": ["shop/report.py"],
-        "complexity": "simple",
-    },
-    {
-        "title": "Test top_customers",
-        "description": "Add tests/test_report.py covering ordering by total, ties broken by name and an "
-        "empty export; run the whole test suite.",
-        "files": ["tests/test_report.py"],
-        "complexity": "simple",
-    },
-]
-
-_PLAN = """\
-### Goal
-A report function that names the best customers of an order export without loading the export
-into memory, since exports are several gigabytes.
-
-### Approach
-Read the file with csv.DictReader, one row at a time, keeping one running total per customer
-(Decimal, through the existing shop.orders.parse_amount). Sort the totals by amount descending
-and name ascending, and return the first n.
-
-### Changes
-- shop/report.py (new): top_customers(path, n).
-- tests/test_report.py (new): its tests.
-
-### Tests
-- Customers come out highest total first, limited to n.
-- Equal totals are ordered by name.
-- An export with only a header gives an empty list.
-
-### Out of scope
-Command-line entry points and other report formats.
-"""
-
-_WHOLE_FILE_PATTERNS = (r"\.read\(\)", r"\.readlines\(\)", r"list\(csv\.")
+def _plan(request: SimRequest) -> Answer:
+    task = _task(request)
+    if _knows_lesson(request):
+        approach = (
+            f"Open the export and iterate over csv.DictReader on the open file, one row at a time, "
+            f"keeping only running values per customer, as lesson [{_lesson_id(request)}] requires; "
+            "the file is never held in memory."
+        )
+    else:
+        approach = "Read the export with the csv module and compute the values per customer."
+    body = (
+        f"### Goal\n{task.goal}\n\n### Approach\n{approach} Amounts go through the existing "
+        f"shop.orders.parse_amount.\n\n### Changes\n- {task.module} (new).\n- {task.tests} (new).\n\n"
+        "### Tests\n- The values per customer are right on a small export.\n- An export with only a "
+        "header gives an empty result.\n\n### Out of scope\nOther report formats."
+    )
+    return call_tool("submit_plan", title=task.title, body=body, kind="feature")
 
 
-def _attempt_number(request: SimRequest) -> int:
-    found = re.search(r"\(Attempt a(\d+) on branch", request.prompt)
-    return int(found.group(1)) if found else 1
-
-
-def _step_number(request: SimRequest) -> int:
-    found = re.search(r"# Your step: (\d+) of \d+", request.prompt)
-    return int(found.group(1)) if found else 1
+def _task_list(request: SimRequest) -> Answer:
+    task = _task(request)
+    reading = (
+        f"read the CSV row by row with csv.DictReader over the open file ([{_lesson_id(request)}])"
+        if _knows_lesson(request)
+        else "read the CSV with the csv module"
+    )
+    steps = [
+        {
+            "title": f"Add {task.key} to {task.module}",
+            "description": f"Create {task.module}: {reading}, parse amounts with parse_amount.",
+            "files": [task.module],
+            "complexity": "simple",
+        },
+        {
+            "title": f"Test {task.key}",
+            "description": f"Add {task.tests}; run the whole test suite.",
+            "files": [task.tests],
+            "complexity": "simple",
+        },
+    ]
+    return call_tool("submit_task_list", review="No concerns.", steps=steps)
 
 
 def _execute(request: SimRequest) -> Answer:
-    """One executor turn, decided by the step, the attempt and how many turns it has taken."""
+    """One executor turn, decided by the task, the step, the plan's lessons and the turns taken."""
+    task = _task(request)
     turn = request.turns_since_user()
-    if _step_number(request) == 1:
-        code = _STREAMING if _attempt_number(request) % 2 else _WHOLE_FILE
+    if step_of(request) == 1:
+        code = task.streaming if _knows_lesson(request) else task.whole_file
         script: list[Answer] = [
             call_tool("read_file", path="shop/orders.py"),
-            call_tool("write_file", path="shop/report.py", content=code),
-            call_tool("step_done", summary="Added shop/report.py with top_customers, totals per customer."),
+            call_tool("write_file", path=task.module, content=code),
+            call_tool("step_done", summary=f"Added {task.module} with {task.key}."),
         ]
     else:
         script = [
-            call_tool("write_file", path="tests/test_report.py", content=_TESTS),
+            call_tool("write_file", path=task.tests, content=task.test_code),
             call_tool("run_command", command="python -m unittest -q"),
-            call_tool(
-                "step_done", summary="Added tests for ordering, ties and empty exports; the suite passes."
-            ),
+            call_tool("step_done", summary="Added the tests; the suite passes."),
         ]
     return script[min(turn, len(script) - 1)]
 
 
 def _verify_plan(request: SimRequest) -> Answer:
     """The plan verifier: every file the task list names must be in the change."""
+    task = _task(request)
     changed = set(changed_files(diff_in(request.prompt)))
-    missing = [step["files"][0] for step in _STEPS if step["files"][0] not in changed]
+    missing = [name for name in (task.module, task.tests) if name not in changed]
     findings = [
-        {
-            "severity": "error",
-            "file": name,
-            "what": f"{name} is not in the change",
-            "why": "the task list creates it",
-        }
+        {"severity": "error", "file": name, "what": f"{name} is not in the change", "why": "the plan adds it"}
         for name in missing
     ]
     summary = "Both steps are implemented as planned." if not missing else "Planned files are missing."
@@ -228,8 +184,7 @@ def _verify_ask(request: SimRequest) -> Answer:
             "file": added.file,
             "line": added.line,
             "what": "the whole orders file is read into memory",
-            "why": "the ask says exports are several gigabytes and memory must not grow with the file; "
-            "iterate over csv rows from the open file instead",
+            "why": "the ask says exports are several gigabytes; iterate over csv rows from the open file",
         }
         for added in added_lines(diff_in(request.prompt))
         if added.file.endswith(".py") and any(re.search(p, added.text) for p in _WHOLE_FILE_PATTERNS)
@@ -238,39 +193,59 @@ def _verify_ask(request: SimRequest) -> Answer:
         return call_tool(
             "submit_ask_verdict",
             verdict="reject",
-            summary="The function works on small files but loads the whole export, against the ask.",
+            summary="It works on small files but loads the whole export, against the ask.",
             findings=findings,
         )
     return call_tool(
-        "submit_ask_verdict",
-        verdict="pass",
-        summary="Streams the export as asked; tests cover it.",
-        findings=[],
+        "submit_ask_verdict", verdict="pass", summary="Streams the export as asked.", findings=[]
     )
+
+
+_FINDING = re.compile(r"## Finding (\d+) \(attempt \w+, from [^)]*\)\n- where: .*\n- what: (.*)")
+_HELD = re.compile(r"- `([a-z0-9-]+)` \(\w+\): (.*)")
+
+
+def _distill(request: SimRequest) -> Answer:
+    """One lesson per finding about loading whole files: new the first time, the held one after."""
+    held = next(
+        (match.group(1) for match in _HELD.finditer(request.prompt) if _LESSON_MARK in match.group(2)), None
+    )
+    lessons = []
+    for match in _FINDING.finditer(request.prompt):
+        if "into memory" not in match.group(2):
+            continue
+        entry: dict[str, object] = {"finding": int(match.group(1)), "rule": LESSON_RULE}
+        if held is not None:
+            entry |= {"action": "same-as", "lesson": held}
+        else:
+            entry |= {
+                "action": "new",
+                "scope": {"languages": ["python"]},
+                "check": {
+                    "kind": "ast-grep",
+                    "language": "python",
+                    "rule": {"pattern": "$FILE.read()"},
+                    "message": "reads a whole file into memory; iterate over it row by row instead",
+                },
+            }
+        lessons.append(entry)
+    return call_tool("submit_lessons", lessons=lessons)
+
+
+def _questions(request: SimRequest) -> Answer:
+    return call_tool("submit_questions", questions=list(_task(request).questions))
 
 
 def demo_scenario() -> Rules:
     """The simulated team for `factory demo`; it serves both the Anthropic and the OpenAI server."""
     return Rules(
-        (
-            offers_tool("submit_questions"),
-            call_tool("submit_questions", questions=["How should customers with equal totals be ordered?"]),
-        ),
-        (
-            offers_tool("submit_plan"),
-            call_tool("submit_plan", title="Add a streaming top-customers report", body=_PLAN),
-        ),
-        (
-            offers_tool("submit_task_list"),
-            call_tool(
-                "submit_task_list",
-                review="No concerns. The plan streams the export as the ask requires.",
-                steps=_STEPS,
-            ),
-        ),
+        (offers_tool("submit_questions"), _questions),
+        (offers_tool("submit_plan"), _plan),
+        (offers_tool("submit_task_list"), _task_list),
         (offers_tool("step_done"), _execute),
         (offers_tool("submit_plan_verdict"), _verify_plan),
         (offers_tool("submit_ask_verdict"), _verify_ask),
+        (offers_tool("submit_lessons"), _distill),
     )
 
 

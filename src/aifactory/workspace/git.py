@@ -118,6 +118,11 @@ class Git:
         result = await self._run("status", "--porcelain=v1", "-z", which, "--no-renames")
         return sorted({entry[3:] for entry in split_z(result.stdout)})
 
+    async def tracked_paths(self) -> list[str]:
+        """Every tracked path at HEAD's index, relative to the top."""
+        result = await self._run("ls-files", "-z")
+        return list(split_z(result.stdout))
+
     async def common_dir(self) -> Path:
         """The git directory shared by the repository and all of its worktrees."""
         if self._common_dir is None:

@@ -1,0 +1,92 @@
+"""Which lessons a plan carries, and the bookkeeping of that: the plan template's only inputs from learning.
+
+Selection happens twice. Before drafting, the task is known only by its ask and the repository, so
+the planner gets the lessons matching the files the ask names and the repository's languages.
+After review, the task list names the files, so the final set (the one written into the plan and
+seen by executors and verifiers) is matched against those files, their languages and the task
+kind the planner judged. That second match is what keeps a Python lesson out of a Go task.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from aifactory.blueprint.version import blueprint_version
+from aifactory.domain.events import LessonActivity, LessonNoted, PlanWritten
+from aifactory.domain.lesson import LANGUAGES, LessonStatus, TaskProfile, language_of, select
+from aifactory.domain.plan import CarriedLesson, Plan
+from aifactory.ledger.learning import plans_since_carried
+from aifactory.ledger.store import Ledger
+from aifactory.roles.kit import ContextDoc
+from aifactory.service.project import Session
+
+_PATH_LIKE = re.compile(r"[\w./-]+(?:" + "|".join(re.escape(ext) for ext in LANGUAGES) + r")\b")
+
+
+async def repository_languages(session: Session) -> frozenset[str]:
+    paths = await session.project.git.tracked_paths()
+    return frozenset(language for path in paths if (language := language_of(path)))
+
+
+async def before_drafting(session: Session, plan: Plan, docs: Sequence[ContextDoc]) -> TaskProfile:
+    """The task as known before the plan exists: files the ask names, and the repository's languages."""
+    named = _PATH_LIKE.findall(" ".join([plan.ask, *(doc.text for doc in docs)]))
+    return TaskProfile.of([*named, *plan.context], plan.kind, await repository_languages(session))
+
+
+async def after_review(session: Session, plan: Plan) -> TaskProfile:
+    """The task as its task list states it; without named files, the repository's languages stand in."""
+    files = [name for step in plan.steps for name in step.files]
+    if not any(language_of(name) for name in files):
+        return TaskProfile.of(files, plan.kind, await repository_languages(session))
+    return TaskProfile.of(files, plan.kind)
+
+
+def carried(session: Session, task: TaskProfile) -> tuple[CarriedLesson, ...]:
+    shelf = session.kit.blueprint.lessons.load()
+    chosen = select(shelf.lessons, task, session.project.config.lessons.max_injected)
+    return tuple(CarriedLesson(id=lesson.id, rule=" ".join(lesson.rule.split())) for lesson in chosen)
+
+
+async def record_plan(session: Session, plan: Plan, shown_path: str) -> None:
+    """Count the plan in its lessons' counters, propose long-idle lessons for retirement, tell the ledger.
+
+    Only lessons that changed are written, so a plan touches the files of the lessons it carries and
+    nothing else.
+    """
+    blueprint = session.kit.blueprint
+    book = blueprint.lessons
+    ids = {lesson.id for lesson in plan.lessons}
+    idle_limit = session.project.config.lessons.retire_after_runs
+    session.events(
+        PlanWritten(
+            path=shown_path,
+            title=plan.title,
+            ask=plan.ask,
+            blueprint=blueprint_version(blueprint.root),
+            task_kind=plan.kind,
+            lessons=tuple(sorted(ids)),
+        )
+    )
+    async with book.editing():
+        for lesson in book.load().lessons:
+            if lesson.status is not LessonStatus.ACTIVE:
+                continue
+            if lesson.id in ids:
+                counters = lesson.counters.model_copy(update={"injected": lesson.counters.injected + 1})
+                book.save(lesson.model_copy(update={"counters": counters}))
+                session.events(
+                    LessonNoted(lesson=lesson.id, activity=LessonActivity.INJECTED, detail=shown_path)
+                )
+            elif lesson.retirement is None:
+                with Ledger.open(session.project.ledger_path) as ledger:
+                    idle = plans_since_carried(ledger, lesson.id, lesson.activated or lesson.created)
+                if idle >= idle_limit:
+                    reason = f"no plan carried it in the last {idle} plans"
+                    book.save(lesson.model_copy(update={"retirement": reason}))
+                    session.events(
+                        LessonNoted(
+                            lesson=lesson.id, activity=LessonActivity.RETIREMENT_PROPOSED, detail=reason
+                        )
+                    )
