@@ -76,6 +76,7 @@ def sim_project(
     files: Mapping[str, str] = SAMPLE,
     test: str = "",
     run: Mapping[str, int | float] | None = None,
+    lessons: Mapping[str, int | float | bool] | None = None,
     latency: float = 0.0,
     known_models: set[str] | None = None,
     timeout: float = 5.0,
@@ -95,6 +96,7 @@ def sim_project(
             worktrees=root / "worktrees",
             test=test,
             run={"model_retries": 2, "retry_backoff": 0.01, **(run or {})},
+            lessons=lessons,
             timeout=timeout,
         )
         asyncio.run(create_sample(repo, files, config))

@@ -265,6 +265,27 @@ def select(lessons: Iterable[Lesson], task: TaskProfile, cap: int) -> list[Lesso
     return [item[3] for item in ranked[: max(cap, 0)]]
 
 
+@dataclass(frozen=True)
+class LessonTrial:
+    """Lessons taken as active (`adopted`) or left out (`dropped`) for one command, without changing
+    their files: how `factory replay` judges a lesson before it is accepted or retired."""
+
+    adopted: frozenset[str] = frozenset()
+    dropped: frozenset[str] = frozenset()
+
+    def apply(self, lessons: Iterable[Lesson]) -> tuple[Lesson, ...]:
+        return tuple(
+            lesson.model_copy(update={"status": LessonStatus.ACTIVE}) if lesson.id in self.adopted else lesson
+            for lesson in lessons
+            if lesson.id not in self.dropped
+        )
+
+    def version(self, blueprint: str) -> str:
+        """The blueprint version as the trial changes it, so its runs are told apart in the ledger."""
+        parts = [f"+{name}" for name in sorted(self.adopted)] + [f"-{name}" for name in sorted(self.dropped)]
+        return blueprint + "".join(parts)
+
+
 def enforced_checks(lessons: Iterable[Lesson]) -> tuple[tuple[str, CheckSpec], ...]:
     """The checks attempts are held to: active lessons' and retired ones' (retiring a lesson takes its
     prose out of the prompts; its check goes on enforcing the rule). Proposed lessons' wait."""

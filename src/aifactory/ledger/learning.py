@@ -177,3 +177,39 @@ def plans_since_carried(ledger: Ledger, lesson: str, since: datetime) -> int:
             (since.astimezone(UTC).isoformat(timespec="microseconds"), lesson),
         )
     return int(rows[0]["n"])
+
+
+class FirstRun(_ReadModel):
+    """The earliest run of an ask, and how its first round went: what a replay compares with."""
+
+    run_id: str
+    ask: str
+    plan_path: str
+    blueprint: str
+    first_round_passed: bool | None
+    started_at: datetime
+
+
+def first_runs(ledger: Ledger, *, limit: int) -> list[FirstRun]:
+    """One row per distinct ask, its earliest run; the asks most recently run again come first."""
+    with ledger.snapshot() as db:
+        rows = db.rows(
+            """
+            SELECT r.id, r.ask, r.plan_path, r.started_at, first.blueprint, first.passed,
+                   MAX(r.started_at) OVER (PARTITION BY r.ask) AS latest,
+                   ROW_NUMBER() OVER (PARTITION BY r.ask ORDER BY r.started_at) AS nth
+            FROM runs r JOIN rounds first ON first.run_id = r.id AND first.round = 1
+            """
+        )
+    earliest = sorted((row for row in rows if row["nth"] == 1), key=lambda row: row["latest"], reverse=True)
+    return [
+        FirstRun(
+            run_id=row["id"],
+            ask=row["ask"],
+            plan_path=row["plan_path"],
+            blueprint=row["blueprint"],
+            first_round_passed=None if row["passed"] is None else bool(row["passed"]),
+            started_at=datetime.fromisoformat(row["started_at"]),
+        )
+        for row in earliest[:limit]
+    ]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from aifactory.blueprint.version import blueprint_version
 from aifactory.domain.events import LessonActivity, LessonNoted, PlanWritten
-from aifactory.domain.lesson import LANGUAGES, LessonStatus, TaskProfile, language_of, select
+from aifactory.domain.lesson import LANGUAGES, Lesson, LessonStatus, TaskProfile, language_of, select
 from aifactory.domain.plan import CarriedLesson, Plan
 from aifactory.ledger.learning import plans_since_carried
 from aifactory.ledger.store import Ledger
@@ -43,9 +43,21 @@ async def after_review(session: Session, plan: Plan) -> TaskProfile:
     return TaskProfile.of(files, plan.kind)
 
 
-def carried(session: Session, task: TaskProfile) -> tuple[CarriedLesson, ...]:
+def lessons_in_view(session: Session) -> tuple[Lesson, ...]:
+    """The held lessons as this command sees them: from their files, with the session's trial applied.
+    A malformed lesson file is skipped with a warning naming the file and field, never fatal."""
     shelf = session.kit.blueprint.lessons.load()
-    chosen = select(shelf.lessons, task, session.project.config.lessons.max_injected)
+    for problem in shelf.problems:
+        session.warn_once(f"{problem}; the lesson is skipped until the file is fixed")
+    return session.trial.apply(shelf.lessons)
+
+
+def version_in_view(session: Session) -> str:
+    return session.trial.version(blueprint_version(session.kit.blueprint.root))
+
+
+def carried(session: Session, task: TaskProfile) -> tuple[CarriedLesson, ...]:
+    chosen = select(lessons_in_view(session), task, session.project.config.lessons.max_injected)
     return tuple(CarriedLesson(id=lesson.id, rule=" ".join(lesson.rule.split())) for lesson in chosen)
 
 
@@ -64,7 +76,7 @@ async def record_plan(session: Session, plan: Plan, shown_path: str) -> None:
             path=shown_path,
             title=plan.title,
             ask=plan.ask,
-            blueprint=blueprint_version(blueprint.root),
+            blueprint=version_in_view(session),
             task_kind=plan.kind,
             lessons=tuple(sorted(ids)),
         )

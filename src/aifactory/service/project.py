@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aifactory.blueprint.store import Blueprint
 from aifactory.config import FactoryConfig, load_config
 from aifactory.domain.events import EventBus, EventSink
+from aifactory.domain.lesson import LessonTrial
 from aifactory.errors import UserError
 from aifactory.ledger.store import Ledger
 from aifactory.roles.kit import ModelCatalog, RoleKit
@@ -79,6 +81,10 @@ async def open_project(path: Path, *, overrides: Mapping[str, Any] | None = None
     return Project(root=root, git=git, config=load_config(path, overrides=overrides))
 
 
+def _to_stderr(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 @dataclass(frozen=True)
 class Session:
     """A project with its ledger open and every event going to the ledger and the caller's sink."""
@@ -86,11 +92,25 @@ class Session:
     project: Project
     events: EventBus
     kit: RoleKit
+    trial: LessonTrial = field(default_factory=LessonTrial)
+    """Lessons adopted or dropped for this command only (`factory replay --with/--without`)."""
+    notice: Callable[[str], None] = _to_stderr
+    """Where warnings go that do not stop the command (a lesson file skipped as malformed)."""
+    warned: set[str] = field(default_factory=set)
+
+    def warn_once(self, message: str) -> None:
+        if message not in self.warned:
+            self.warned.add(message)
+            self.notice(message)
 
 
 @contextmanager
 def session(
-    project: Project, sink: EventSink | None = None, env: Mapping[str, str] | None = None
+    project: Project,
+    sink: EventSink | None = None,
+    env: Mapping[str, str] | None = None,
+    trial: LessonTrial | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[Session]:
     """Open the ledger for one command; every model call and run event is recorded in it."""
     ledger = Ledger.open(project.ledger_path)
@@ -104,6 +124,12 @@ def session(
         repo=project.root,
     )
     try:
-        yield Session(project=project, events=events, kit=kit)
+        yield Session(
+            project=project,
+            events=events,
+            kit=kit,
+            trial=trial or LessonTrial(),
+            notice=notice or _to_stderr,
+        )
     finally:
         ledger.close()

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aifactory.blueprint.version import blueprint_version
 from aifactory.domain import planfile
 from aifactory.domain.lesson import enforced_checks
 from aifactory.domain.plan import Plan
@@ -17,7 +16,7 @@ from aifactory.engine.round import RoundOutcome, RoundPlan
 from aifactory.engine.run import Learned, RunOutcome, RunRequest, run_plan
 from aifactory.engine.runners.local import LocalRunner
 from aifactory.errors import UserError
-from aifactory.service import planning
+from aifactory.service import injection, planning
 from aifactory.service.planning import Answerer, plan_ask, read_plan
 from aifactory.service.project import FACTORY_DIR, PLANS_DIR, Session
 
@@ -39,10 +38,15 @@ async def run(
     *,
     attempts: int,
     rounds: int | None = None,
+    learning: bool = True,
     answer: Answerer,
     notice: Notice,
 ) -> RunOutcome:
-    """Plan if needed, then run rounds of `attempts` attempts of the plan from HEAD."""
+    """Plan if needed, then run rounds of `attempts` attempts of the plan from HEAD.
+
+    Without `learning` (replays, which measure the blueprint rather than change it), rounds teach
+    nothing, so a run is one round.
+    """
     project = session.project
     base = await project.git.require_head()
     session.kit.catalog.check(list(Role))
@@ -81,13 +85,15 @@ async def run(
         return _round_plan(session, planned.plan, planned.path)
 
     async def learn_from(outcome: RoundOutcome) -> Learned:
+        if not learning:
+            return Learned(changed=False, summary="learning is off for this run")
         return await learn(factory, run_id, base, outcome)
 
     request = RunRequest(
         run_id=run_id,
         base_commit=base,
         attempts=attempts,
-        rounds=rounds or project.config.run.rounds,
+        rounds=(rounds or project.config.run.rounds) if learning else 1,
         worktree_root=project.worktree_root(),
         first=_round_plan(session, plan, plan_path),
     )
@@ -100,8 +106,8 @@ def _round_plan(session: Session, plan: Plan, path: Path) -> RoundPlan:
         plan=plan,
         plan_text=planfile.render(plan),
         plan_path=planning.shown_path(session.project.root, path),
-        blueprint=blueprint_version(session.kit.blueprint.root),
-        checks=enforced_checks(session.kit.blueprint.lessons.load().lessons),
+        blueprint=injection.version_in_view(session),
+        checks=enforced_checks(injection.lessons_in_view(session)),
     )
 
 

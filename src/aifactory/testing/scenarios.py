@@ -71,6 +71,11 @@ class Rules:
         self._rules.append((predicate, responder))
         return self
 
+    def first(self, predicate: Predicate, responder: Responder) -> Rules:
+        """Add a rule ahead of the existing ones, to vary one behaviour of a whole team."""
+        self._rules.insert(0, (predicate, responder))
+        return self
+
     def respond(self, request: SimRequest) -> Answer:
         for predicate, responder in self._rules:
             if predicate(request):
