@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aifactory.checks.scan import IN_PROCESS_FILES, ScanReport, compile_checks, scan
+from aifactory.checks.base import CheckTarget
+from aifactory.checks.scan import IN_PROCESS_FILES, LessonChecks, ScanReport, compile_checks, scan
 from aifactory.checks.sources import CommitTreeSource, DiffSource, Source, TreeSource
 from aifactory.checks.worker import scan_files
 from aifactory.domain.lesson import AstGrepSpec, CheckSpec, CommandSpec, RegexSpec
@@ -123,6 +124,20 @@ async def test_a_command_on_a_commit_runs_in_a_checkout_that_is_removed_afterwar
     assert checkout != shop
     assert not checkout.exists()
     assert git(shop, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+async def test_lesson_checks_judge_an_attempt_by_what_it_added(shop: Path, tmp_path: Path) -> None:
+    git(shop, "switch", "-q", "-c", "attempt", "base")
+    head = commit(shop, {"shop/more.py": "def more(f):\n    return f.read()\n"})
+    checks: tuple[tuple[str, CheckSpec], ...] = (
+        ("close-files", AstGrepSpec(language="python", rule={"pattern": "$F.read()"}, message="use with")),
+    )
+    target = CheckTarget(worktree=shop, base="base", head=head, log_dir=tmp_path, env=scrubbed_env())
+    result = await LessonChecks(checks, workers=0, command_timeout=10).run(target)
+    assert not result.passed
+    assert [(finding.file, finding.line, finding.what) for finding in result.findings] == [
+        ("shop/more.py", 2, "close-files: use with")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from aifactory.checks.base import SourceFile
 from aifactory.checks.sources import CommitTreeSource, DiffSource, Source, TreeSource
+from aifactory.errors import GitError
 from tests.checks.conftest import commit, write
 from tests.support import git
 
@@ -122,3 +125,8 @@ async def test_a_tree_outside_git_is_walked_without_hidden_names(tmp_path: Path)
     files = await _files(TreeSource(tmp_path))
     assert set(files) == {"a.py", "pkg/b.py"}
     assert all(file.lines is None for file in files.values())
+
+
+async def test_a_diff_from_an_unknown_base_is_a_git_error_naming_it(shop: Path) -> None:
+    with pytest.raises(GitError, match="no-such-base"):
+        await _files(DiffSource(shop, "no-such-base", "HEAD"))
