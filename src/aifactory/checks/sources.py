@@ -108,18 +108,20 @@ class TreeSource:
         return self.label or f"the files of {self.root}"
 
     async def files(self, wanted: Wanted) -> AsyncGenerator[SourceFile, None]:
+        # Absolute: worker processes read these paths, and their working directory may differ.
+        root = self.root.absolute()
         try:
-            await Git.discover(self.root)
+            await Git.discover(root)
         except NotARepositoryError:
-            listing = await asyncio.to_thread(_walk, self.root, self.paths)
+            listing = await asyncio.to_thread(_walk, root, self.paths)
             for path in listing:
                 if wanted(path):
-                    yield SourceFile(path, disk=self.root / path)
+                    yield SourceFile(path, disk=root / path)
             return
-        async with contextlib.aclosing(listed_files(Git(self.root), self.paths)) as paths:
+        async with contextlib.aclosing(listed_files(Git(root), self.paths)) as paths:
             async for path in paths:
                 if wanted(path):
-                    yield SourceFile(path, disk=self.root / path)
+                    yield SourceFile(path, disk=root / path)
 
     def checkout(self) -> AbstractAsyncContextManager[Path]:
         return _existing(self.root)
