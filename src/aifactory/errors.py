@@ -10,6 +10,7 @@ place (`cli/errors.py`); the message always names what is wrong and how to fix i
     │   ├── NotARepositoryError   not inside a git work tree, or no commit yet
     │   ├── PlanFileError         a plan file is unreadable or malformed
     │   ├── BlueprintError        a blueprint template is missing or broken
+    │   ├── CheckError            a lesson's check cannot run as written (bad rule, unknown language)
     │   └── NotFoundError         no such run, attempt or file
     ├── GitError                  a git command failed (exit 1)
     ├── ModelError                a provider failed after bounded retries (retryable: a later try may work)
@@ -59,6 +60,10 @@ class PlanFileError(LocatedError):
 
 class BlueprintError(UserError):
     """A blueprint template is missing or does not render."""
+
+
+class CheckError(UserError):
+    """A lesson's check cannot run as written; the message names the lesson and what to change."""
 
 
 class NotFoundError(UserError):

@@ -1,1 +1,1 @@
-"""Deterministic checks run on an attempt: the project's own commands now, lesson checks later."""
+"""Deterministic checks run on an attempt: the project's own commands, and lessons' checks."""

@@ -29,7 +29,7 @@ from aifactory.workspace.gitdata import (
     split_z,
 )
 from aifactory.workspace.lock import RepoLock
-from aifactory.workspace.process import GroupExit, OutputSink, run_in_group
+from aifactory.workspace.process import GroupExit, OutputSink, Stream, open_stream, run_in_group
 
 DEFAULT_AUTHOR = "aifactory <aifactory@localhost>"
 
@@ -145,6 +145,15 @@ class Git:
             )
         return Git(path, common_dir=self._common_dir)
 
+    async def add_detached_worktree(self, path: Path, commit: str) -> Git:
+        """Check out `commit` on no branch in a new worktree at `path` (absolute): a throwaway checkout."""
+        _require_absolute(path)
+        async with self._bookkeeping():
+            await self._run(
+                *("-c", "checkout.workers=0", "worktree", "add", "--quiet", "--detach", str(path), commit)
+            )
+        return Git(path, common_dir=self._common_dir)
+
     async def remove_worktree(self, path: Path, *, force: bool = True) -> None:
         """Remove the worktree at `path` (absolute); if its directory is gone, forget it (prune)."""
         _require_absolute(path)
@@ -222,6 +231,36 @@ class Git:
         """Lines added and removed per file on `head` since it forked from `base`."""
         result = await self._run("diff", "--numstat", "-z", "--no-renames", f"{base}...{head}")
         return parse_numstat(result.stdout)
+
+    async def merge_base(self, first: str, second: str) -> str:
+        """The commit a three-dot diff `first...second` starts from."""
+        result = await self._run(
+            "merge-base",
+            first,
+            second,
+            fix=f"`{first}` and `{second}` must be commits with a common history.",
+        )
+        return result.stdout.strip()
+
+    @contextlib.asynccontextmanager
+    async def stream(self, *args: str, stdin: bool = False) -> AsyncIterator[Stream]:
+        """Run a read-only git command whose output is too big to hold, read at the caller's pace.
+
+        Leaving the block after reading `stdout` to its end checks git's exit status (a failure is a
+        `GitError` naming the command); leaving it earlier stops git.
+        """
+        argv = ["git", "-C", str(self.path), *args]
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                stream = await stack.enter_async_context(
+                    open_stream(argv, cwd=None, env=_git_env(None), stdin=stdin)
+                )
+            except FileNotFoundError as error:
+                raise GitError("git was not found on PATH: install git 2.38 or newer") from error
+            yield stream
+            if stream.stdout.at_eof():
+                code, stderr = await stream.finish()
+                _check(self.path, _Completed(code, "", stderr), args, (0,), _RUN_IT_YOURSELF)
 
     async def merge_check(self, into: str, branch: str) -> MergeCheck:
         """Would merging `branch` into `into` conflict? Touches neither working tree nor index."""

@@ -14,7 +14,7 @@ import fnmatch
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -257,6 +257,71 @@ def _log_file(path: Path | None) -> Iterator[BinaryIO | None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("ab") as log:
         yield log
+
+
+@dataclass(slots=True)
+class Stream:
+    """A running child whose stdout is read as it comes, so what it prints is never held whole.
+
+    The pipe applies back-pressure: a child that prints faster than the reader waits for it.
+    `stdin` is None unless the stream was opened with `stdin=True`.
+    """
+
+    stdout: asyncio.StreamReader
+    stdin: asyncio.StreamWriter | None
+    _process: asyncio.subprocess.Process
+    _errors: _HeadTail
+    _drained: asyncio.Task[None]
+
+    async def finish(self) -> tuple[int, str]:
+        """Wait for the child to exit after its output was read; its exit code and (capped) stderr."""
+        code = await self._process.wait()
+        await self._drained
+        return code, self._errors.text()
+
+
+@contextlib.asynccontextmanager
+async def open_stream(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None,
+    env: Mapping[str, str] | None,
+    stdin: bool = False,
+    errors_cap: int = 8_000,
+) -> AsyncIterator[Stream]:
+    """Start `argv` in its own process group and hand back its pipes; leaving the block ends the group.
+
+    For outputs too big to hold (a whole diff, every blob of a tree): the caller reads `stdout` at
+    its own pace. Stderr is drained alongside (keeping head and tail) so the child never blocks on it.
+    """
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=cwd,
+        env=None if env is None else dict(env),
+        stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    errors = _HeadTail(errors_cap)
+    drained = asyncio.create_task(_drain(process.stderr, errors))
+    try:
+        yield Stream(process.stdout, process.stdin, process, errors, drained)
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        if process.returncode is None:
+            _signal_group(process.pid, signal.SIGKILL)
+        await process.wait()
+        drained.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await drained
+
+
+async def _drain(reader: asyncio.StreamReader, into: _HeadTail) -> None:
+    while chunk := await reader.read(65_536):
+        into.write(chunk)
 
 
 def scrubbed_env(
