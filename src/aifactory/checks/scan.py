@@ -131,14 +131,17 @@ class LessonChecks:
         return "checks"
 
     async def run(self, target: CheckTarget) -> Verdict:
-        report = await scan(
+        return (await self.report(target)).verdict(self.source)
+
+    async def report(self, target: CheckTarget) -> ScanReport:
+        """The scan itself, for callers that also count hits per lesson."""
+        return await scan(
             self.checks,
             DiffSource(target.worktree, target.base, target.head),
             workers=self.workers,
             command_timeout=self.command_timeout,
             env=target.env,
         )
-        return report.verdict(self.source)
 
 
 async def _scan_files(compiled: CompiledChecks, source: Source, workers: int) -> tuple[list[Hit], int]:

@@ -204,3 +204,26 @@ def _walk(root: Path, paths: Sequence[str]) -> list[str]:
             relative = Path(directory).relative_to(root)
             found.extend((relative / name).as_posix() for name in sorted(names) if not name.startswith("."))
     return found
+
+
+@dataclass(frozen=True)
+class Only:
+    """Another source limited to `paths`: files, or folders and everything under them (a pre-commit
+    hook passes the staged files; `factory check --diff REF src/` looks at one folder of a change)."""
+
+    source: Source
+    paths: tuple[str, ...]
+
+    @property
+    def description(self) -> str:
+        return f"{self.source.description}, limited to {', '.join(self.paths)}"
+
+    def files(self, wanted: Wanted) -> AsyncGenerator[SourceFile, None]:
+        return self.source.files(lambda path: wanted(path) and _under(path, self.paths))
+
+    def checkout(self) -> AbstractAsyncContextManager[Path]:
+        return self.source.checkout()
+
+
+def _under(path: str, paths: Sequence[str]) -> bool:
+    return any(path == top or path.startswith(top.rstrip("/") + "/") or top in (".", "") for top in paths)

@@ -75,8 +75,10 @@ async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
             steps=steps,
             worktree=worktree,
             target=target,
+            checks=job.checks,
         )
-        verdict = await verify_attempt(factory, subject)
+        verification = await verify_attempt(factory, subject)
+        verdict = verification.verdict
         changed = sum(
             (stat.added or 0) + (stat.removed or 0) for stat in await worktree.numstat(job.base_commit, head)
         )
@@ -90,7 +92,15 @@ async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
         (log_dir / "internal-error.log").write_text(traceback.format_exc(), encoding="utf-8")
         return _finish(factory, job, AttemptState.FAILED, f"internal error (a bug; see {log_dir}): {error!r}")
     state = AttemptState.PASSED if verdict.passed else AttemptState.REJECTED
-    return _finish(factory, job, state, "; ".join(verdict.reasons), verdict=verdict, changed_lines=changed)
+    return _finish(
+        factory,
+        job,
+        state,
+        "; ".join(verdict.reasons),
+        verdict=verdict,
+        changed_lines=changed,
+        fired=verification.fired,
+    )
 
 
 async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[DoneStep]:
@@ -155,6 +165,7 @@ def _finish(
     *,
     verdict: AttemptVerdict | None = None,
     changed_lines: int = 0,
+    fired: Mapping[str, int] | None = None,
 ) -> AttemptOutcome:
     factory.sink(AttemptChanged(run_id=job.run_id, attempt=job.attempt, state=state, reason=reason))
     return AttemptOutcome(
@@ -165,4 +176,5 @@ def _finish(
         reason=reason,
         verdict=verdict,
         changed_lines=changed_lines,
+        fired=fired or {},
     )

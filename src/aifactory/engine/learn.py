@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from aifactory.blueprint.lessons import LessonBook, new_id
 from aifactory.blueprint.version import blueprint_version
 from aifactory.checks.proof import prove
-from aifactory.checks.sources import CommitTree, DiffSource, Source
+from aifactory.checks.sources import CommitTreeSource, DiffSource, Source
 from aifactory.domain.events import LessonActivity, LessonNoted
 from aifactory.domain.lesson import CheckSpec, Counters, Lesson, LessonStatus, Origin, Sighting, closest
 from aifactory.domain.run import AttemptState, Role
@@ -206,17 +206,25 @@ async def _proven(
 ) -> CheckSpec | None:
     """Keep a check only if it flags the offending attempt and nothing known to be good."""
     offending = scene.attempts[observed.attempt]
-    bad = DiffSource(root=offending.worktree, base=scene.base, head=offending.branch)
+    bad = DiffSource(
+        offending.worktree, scene.base, offending.branch, label=f"attempt {offending.attempt}'s change"
+    )
     good: list[Source] = [
-        DiffSource(root=scene.attempts[name].worktree, base=scene.base, head=scene.attempts[name].branch)
+        DiffSource(
+            scene.attempts[name].worktree,
+            scene.base,
+            scene.attempts[name].branch,
+            label=f"passing attempt {name}'s change",
+        )
         for name in scene.passing
     ]
-    good.append(CommitTree(repo=factory.git.path, commit=scene.base))
+    good.append(CommitTreeSource(factory.git.path, scene.base, label=f"base commit {scene.base[:10]}"))
     proof = await prove(
         lesson_id,
         check,
         bad=bad,
         good=good,
+        workers=factory.kit.config.checks.workers,
         command_timeout=factory.kit.config.checks.command_timeout,
         env=factory.command_env,
     )

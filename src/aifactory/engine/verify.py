@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aifactory.checks.base import CheckTarget
 from aifactory.checks.command import CommandCheck
+from aifactory.checks.scan import LessonChecks
 from aifactory.domain.events import VerdictReached
+from aifactory.domain.lesson import CheckSpec
 from aifactory.domain.plan import Plan
-from aifactory.domain.verdict import AttemptVerdict, decide
+from aifactory.domain.verdict import AttemptVerdict, Verdict, decide
 from aifactory.engine.context import Factory
 from aifactory.providers.calls import CallScope
 from aifactory.roles.executor import DoneStep
@@ -29,6 +31,7 @@ class Subject:
     steps: Sequence[DoneStep]
     worktree: Git
     target: CheckTarget
+    checks: tuple[tuple[str, CheckSpec], ...] = ()
 
 
 def project_checks(factory: Factory) -> list[CommandCheck]:
@@ -42,11 +45,32 @@ def project_checks(factory: Factory) -> list[CommandCheck]:
     ]
 
 
-async def verify_attempt(factory: Factory, subject: Subject) -> AttemptVerdict:
-    """Run every check and verifier on the attempt's commits and combine their verdicts."""
+@dataclass(frozen=True)
+class Verification:
+    verdict: AttemptVerdict
+    fired: Mapping[str, int]
+    """Hits of each lesson's check on the attempt, by lesson id."""
+
+
+async def verify_attempt(factory: Factory, subject: Subject) -> Verification:
+    """Run the lesson checks, the project's commands and both verifiers; combine their verdicts.
+
+    The deterministic checks go first and the verifiers see their results, as a reviewer reads
+    the linter's output before the code.
+    """
     target = subject.target
-    checks = project_checks(factory)
-    command_verdicts = [await check.run(target) for check in checks]
+    ran: list[tuple[str, str, Verdict]] = []
+    fired: Mapping[str, int] = {}
+    if subject.checks:
+        config = factory.kit.config.checks
+        lesson_checks = LessonChecks(
+            subject.checks, workers=config.workers, command_timeout=config.command_timeout
+        )
+        report = await lesson_checks.report(target)
+        ran.append((lesson_checks.source, "lesson checks", report.verdict(lesson_checks.source)))
+        fired = {lesson: count for lesson, count in report.counts.items() if count}
+    for check in project_checks(factory):
+        ran.append((check.label, check.command, await check.run(target)))
     diff = await subject.worktree.diff(target.base, target.head, cap=factory.kit.config.verify.max_diff_chars)
     evidence = Evidence(
         ask=subject.plan.ask,
@@ -54,10 +78,8 @@ async def verify_attempt(factory: Factory, subject: Subject) -> AttemptVerdict:
         diff=diff.text,
         diff_truncated=diff.truncated,
         commands=[
-            CommandReport(
-                name=check.label, command=check.command, passed=verdict.passed, summary=verdict.summary
-            )
-            for check, verdict in zip(checks, command_verdicts, strict=True)
+            CommandReport(name=name, command=command, passed=verdict.passed, summary=verdict.summary)
+            for name, command, verdict in ran
         ],
         steps=subject.steps,
     )
@@ -73,7 +95,7 @@ async def verify_attempt(factory: Factory, subject: Subject) -> AttemptVerdict:
             for role in VERIFIERS
         )
     )
-    verdicts = (*command_verdicts, *role_verdicts)
+    verdicts = (*(verdict for _, _, verdict in ran), *role_verdicts)
     for verdict in verdicts:
         factory.sink(VerdictReached(run_id=subject.run_id, attempt=subject.attempt, verdict=verdict))
-    return decide(verdicts)
+    return Verification(verdict=decide(verdicts), fired=fired)

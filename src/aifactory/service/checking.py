@@ -1,0 +1,98 @@
+"""`factory check`: the lesson checks (and, with --all, the project's commands) as a linter.
+
+It runs outside any run, on the working tree or on a change since a ref, so the same checks that
+hold attempts to the factory's lessons can run in a pre-commit hook or in CI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from aifactory.checks.base import CheckTarget
+from aifactory.checks.command import CommandCheck
+from aifactory.checks.scan import ScanReport, scan
+from aifactory.checks.sources import DiffSource, Only, Source, TreeSource
+from aifactory.domain.lesson import enforced_checks
+from aifactory.domain.verdict import Verdict
+from aifactory.errors import GitError, UserError
+from aifactory.service import injection
+from aifactory.service.project import Session
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    diff: str | None = None
+    """A ref: check only what changed since it (working tree included); None checks whole files."""
+    paths: Sequence[Path] = ()
+    commands: bool = False
+    """Also run the configured test and lint commands in the repository."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    lessons: int
+    report: ScanReport
+    commands: list[tuple[str, Verdict]]
+
+    @property
+    def blocking(self) -> bool:
+        return not self.report.verdict().passed or any(not verdict.passed for _, verdict in self.commands)
+
+
+async def check(session: Session, request: CheckRequest) -> CheckResult:
+    project = session.project
+    checks = enforced_checks(injection.lessons_in_view(session))
+    source = await _source(session, request)
+    config = project.config.checks
+    report = await scan(
+        checks,
+        source,
+        workers=config.workers,
+        command_timeout=config.command_timeout,
+        env=project.command_env(),
+    )
+    commands: list[tuple[str, Verdict]] = []
+    if request.commands:
+        head = await project.git.require_head()
+        target = CheckTarget(
+            worktree=project.root,
+            base=head,
+            head=head,
+            log_dir=project.logs_dir / "check",
+            env=project.command_env(),
+        )
+        configured = project.config.commands
+        for label, command in (("test", configured.test), ("lint", configured.lint)):
+            if command.strip():
+                runner = CommandCheck(
+                    label=label, command=command, timeout=configured.timeout, output_cap=configured.output_cap
+                )
+                commands.append((command, await runner.run(target)))
+    return CheckResult(lessons=len({lesson for lesson, _ in checks}), report=report, commands=commands)
+
+
+async def _source(session: Session, request: CheckRequest) -> Source:
+    root = session.project.root
+    paths = tuple(_relative(root, path) for path in request.paths)
+    if request.diff is None:
+        return TreeSource(root, paths)
+    try:
+        await session.project.git.merge_base(request.diff, "HEAD")
+    except GitError:
+        raise UserError(
+            f"--diff {request.diff}: not a commit this branch shares history with; "
+            "give a branch, tag or commit such as main, HEAD~1 or origin/main"
+        ) from None
+    source = DiffSource(root, request.diff, None)
+    return Only(source, paths) if paths else source
+
+
+def _relative(root: Path, path: Path) -> str:
+    resolved = path.resolve()
+    if not resolved.exists():
+        raise UserError(f"{path}: no such file or folder")
+    if not resolved.is_relative_to(root.resolve()):
+        raise UserError(f"{path} is outside the repository {root}; check paths inside it")
+    return resolved.relative_to(root.resolve()).as_posix() or "."
