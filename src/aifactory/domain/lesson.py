@@ -214,7 +214,7 @@ class Lesson(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=LESSON_ID.pattern)
+    id: str = Field(pattern=f"^{LESSON_ID.pattern}$")
     rule: Annotated[str, AfterValidator(_rule)]
     status: LessonStatus = LessonStatus.PROPOSED
     scope: Scope = Scope()
@@ -317,8 +317,13 @@ _FILLER = frozenset(
 )
 
 
+def content_words(text: str) -> list[str]:
+    """The words of `text` that carry meaning, lowercased, in order: what similarity and lesson ids use."""
+    return [word for word in _WORD.findall(text.lower()) if word not in _FILLER]
+
+
 def _words(text: str) -> frozenset[str]:
-    return frozenset(word for word in _WORD.findall(text.lower()) if word not in _FILLER)
+    return frozenset(content_words(text))
 
 
 def similarity(first: str, second: str) -> float:
