@@ -72,9 +72,13 @@ class LessonBook:
 
     def get(self, lesson_id: str) -> Lesson:
         """The lesson `lesson_id`; a malformed file raises LessonFileError, a missing one names near ids."""
+        return read(self.existing(lesson_id))
+
+    def existing(self, lesson_id: str) -> Path:
+        """The file of lesson `lesson_id`, well-formed or not; NotFoundError, naming near ids, if none."""
         path = self.path_of(lesson_id)
         if LESSON_ID.fullmatch(lesson_id) and path.is_file():
-            return read(path)
+            return path
         raise NotFoundError(self._not_found(lesson_id))
 
     def save(self, lesson: Lesson) -> Path:

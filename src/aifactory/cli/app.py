@@ -9,7 +9,7 @@ import pydantic_ai
 import typer
 
 from aifactory import __version__
-from aifactory.cli import branches, demo, inspecting, planning, running, setup
+from aifactory.cli import branches, demo, inspecting, lessons, planning, running, setup
 from aifactory.cli.common import Options, console
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ app.command("diff", context_settings={"allow_extra_args": True, "ignore_unknown_
 app.command("merge")(branches.merge)
 app.command("keep")(branches.keep)
 app.command("clean")(branches.clean)
+app.add_typer(lessons.app, name="lessons")
 app.command("demo")(demo.demo)
 
 
