@@ -27,18 +27,7 @@ from aifactory.service.project import Project, Session
 
 REJECTED = "rejected by the user"
 RETIRED = "retired by the user"
-_FIELDS = (
-    "rule",
-    "status",
-    "scope",
-    "check",
-    "origin",
-    "counters",
-    "seen",
-    "created",
-    "activated",
-    "retirement",
-)
+_FIELDS = tuple(name for name in Lesson.model_fields if name != "id")
 
 
 @dataclass(frozen=True)
