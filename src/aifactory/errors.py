@@ -9,6 +9,7 @@ place (`cli/errors.py`); the message always names what is wrong and how to fix i
     │   ├── ConfigError           .factory/config.toml (or the user's config) is invalid
     │   ├── NotARepositoryError   not inside a git work tree, or no commit yet
     │   ├── PlanFileError         a plan file is unreadable or malformed
+    │   ├── LessonFileError       a lesson file is malformed: names file, field and fix
     │   ├── BlueprintError        a blueprint template is missing or broken
     │   ├── CheckError            a lesson's check cannot run as written (bad rule, unknown language)
     │   └── NotFoundError         no such run, attempt or file
@@ -56,6 +57,19 @@ class NotARepositoryError(UserError):
 
 class PlanFileError(LocatedError):
     """A plan file cannot be read or parsed; the message names file and line."""
+
+
+class LessonFileError(LocatedError):
+    """A lesson file is unreadable or malformed: `path[:line]: field: problem and fix`.
+
+    Loading a folder of lessons skips such a file and reports this error as a warning; changing the
+    lesson itself refuses with it.
+    """
+
+    def __init__(self, problem: str, *, path: Path, field: str, line: int | None = None) -> None:
+        super().__init__(f"{field}: {problem}", path=path, line=line)
+        self.field = field
+        self.problem = problem
 
 
 class BlueprintError(UserError):

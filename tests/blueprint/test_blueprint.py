@@ -23,6 +23,12 @@ def test_every_role_has_a_shipped_prompt_file() -> None:
         assert (packaged_defaults() / role_file(role)).is_file()
 
 
+def test_the_blueprint_holds_its_lessons_in_its_lessons_folder(blueprint: Blueprint) -> None:
+    assert blueprint.lessons.directory == blueprint.root / "lessons"
+    assert (blueprint.root / "lessons" / "README.md").is_file()
+    assert blueprint.lessons.load().lessons == ()
+
+
 def test_install_keeps_files_the_user_already_edited(tmp_path: Path) -> None:
     target = tmp_path / "blueprint"
     (target / "roles").mkdir(parents=True)

@@ -36,11 +36,13 @@ def test_init_writes_config_blueprint_and_keeps_the_ledger_out_of_git(git_repo: 
         "plan-verifier.md",
         "planner.md",
     ]
+    assert "+++" in (factory / "blueprint" / "lessons" / "README.md").read_text()
     (factory / "ledger.db").write_text("x")
     (factory / "ledger.db-wal").write_text("x")
+    (factory / "blueprint" / "lessons" / ".lock").write_text("")
     status = git(git_repo, "status", "--porcelain", "--untracked-files=all")
-    assert ".factory/config.toml" in status
-    assert "ledger.db" not in status
+    assert ".factory/config.toml" in status and ".factory/blueprint/lessons/README.md" in status
+    assert "ledger.db" not in status and ".lock" not in status
 
 
 def test_init_outside_a_repository_refuses_and_says_why(tmp_path: Path) -> None:

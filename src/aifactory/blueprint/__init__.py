@@ -1,1 +1,1 @@
-"""The blueprint: plan template and role prompts, the only place prompts come from."""
+"""The blueprint: plan template, role prompts and lessons; the only place prompts come from."""

@@ -1,4 +1,4 @@
-"""Loading and rendering the blueprint: the plan template and one prompt file per role.
+"""Loading and rendering the blueprint: the plan template, one prompt file per role, and the lessons.
 
 Prompts come from here and nowhere else, so changing the factory's behaviour means editing files
 under `.factory/blueprint/` that the user reviews like code. A role file holds two Jinja blocks:
@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from aifactory.blueprint.lessons import LESSONS_DIR, LessonBook
 from aifactory.domain.run import Role
 from aifactory.errors import BlueprintError
 
@@ -66,6 +67,11 @@ class Blueprint:
             lstrip_blocks=True,
             autoescape=False,
         )
+
+    @property
+    def lessons(self) -> LessonBook:
+        """The lesson files of this blueprint, under its `lessons/` folder."""
+        return LessonBook(self.root / LESSONS_DIR)
 
     def plan_template(self, **context: Any) -> str:
         """The skeleton every implementation plan follows, shown to the planner."""

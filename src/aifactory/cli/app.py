@@ -9,7 +9,18 @@ import pydantic_ai
 import typer
 
 from aifactory import __version__
-from aifactory.cli import branches, checking, demo, inspecting, planning, replay, running, setup, stats
+from aifactory.cli import (
+    branches,
+    checking,
+    demo,
+    inspecting,
+    lessons,
+    planning,
+    replay,
+    running,
+    setup,
+    stats,
+)
 from aifactory.cli.common import Options, console
 
 app = typer.Typer(
@@ -53,6 +64,7 @@ app.command("diff", context_settings={"allow_extra_args": True, "ignore_unknown_
 app.command("merge")(branches.merge)
 app.command("keep")(branches.keep)
 app.command("clean")(branches.clean)
+app.add_typer(lessons.app, name="lessons")
 app.command("check")(checking.check_command)
 app.command("stats")(stats.stats)
 app.command("replay")(replay.replay_command)

@@ -79,7 +79,7 @@ def _explain(error: ValidationError, sources: list[tuple[Path, str]], fallback: 
     elif first["type"] not in {"missing", "value_error", "unknown_provider"}:
         problem = f"{problem} (got {first['input']!r})"
     for path, text in reversed(sources):
-        line = _locate(text, loc)
+        line = locate(text, loc)
         if line is not None:
             return ConfigError(f"{_name(loc)}: {problem}", path=path, line=line)
     path = sources[-1][0] if sources else fallback
@@ -92,8 +92,9 @@ def _name(loc: tuple[str, ...]) -> str:
     return f"[{'.'.join(loc[:-1])}] {loc[-1]}"
 
 
-def _locate(text: str, loc: tuple[str, ...]) -> int | None:
-    """The 1-based line that sets `loc` (a key in a table, or a table header), if the file has it."""
+def locate(text: str, loc: tuple[str, ...]) -> int | None:
+    """The 1-based line of TOML `text` that sets `loc` (a key in a table, or a table header), if any;
+    else the line of its nearest enclosing table that is there."""
     table: tuple[str, ...] = ()
     header_line: int | None = None
     for number, line in enumerate(text.splitlines(), start=1):
@@ -108,4 +109,4 @@ def _locate(text: str, loc: tuple[str, ...]) -> int | None:
             return number
     if header_line is not None:
         return header_line
-    return _locate(text, loc[:-1]) if len(loc) > 1 else None
+    return locate(text, loc[:-1]) if len(loc) > 1 else None

@@ -22,6 +22,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from aifactory.domain.plan import OneLine, TaskKind
 from aifactory.domain.verdict import Severity
 
+LESSON_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
+"""What a lesson id looks like: it names its file, so lowercase words and dashes only."""
+
 
 class LessonStatus(StrEnum):
     """`proposed` waits for the user; `active` is injected and checked; `retired` is no longer injected."""
@@ -200,7 +203,7 @@ class Lesson(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    id: str = Field(pattern=f"^{LESSON_ID.pattern}$")
     rule: Annotated[str, AfterValidator(_rule)]
     status: LessonStatus = LessonStatus.PROPOSED
     scope: Scope = Scope()
@@ -334,8 +337,13 @@ _FILLER = frozenset(
 )
 
 
+def content_words(text: str) -> list[str]:
+    """The words of `text` that carry meaning, lowercased, in order: what similarity and lesson ids use."""
+    return [word for word in _WORD.findall(text.lower()) if word not in _FILLER]
+
+
 def _words(text: str) -> frozenset[str]:
-    return frozenset(word for word in _WORD.findall(text.lower()) if word not in _FILLER)
+    return frozenset(content_words(text))
 
 
 def similarity(first: str, second: str) -> float:

@@ -12,7 +12,8 @@ from aifactory.blueprint.store import install_defaults
 from aifactory.service.project import FACTORY_DIR, config_file
 from aifactory.workspace.git import Git
 
-_IGNORED = ("ledger.db*", "logs/")
+# The lessons folder's lock file, and temporary files a crash may leave beside a lesson being written.
+_IGNORED = ("ledger.db*", "logs/", "blueprint/lessons/.lock", "blueprint/lessons/.*.tmp")
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
-"""One lock per repository for git operations that change shared metadata.
+"""Locks that serialize read-modify-write work across the tasks of one process and across processes.
 
-Git 2.39 is not safe against itself here: while `git worktree add` is writing
+Git 2.39 is not safe against itself: while `git worktree add` is writing
 `.git/worktrees/<name>/`, a concurrent `git worktree list`, `git branch -f` or another
 `worktree add` in the same repository can fail with "failed to read .git/worktrees/<name>/commondir".
-So worktree and branch bookkeeping is serialized per repository: by an asyncio.Lock among the
-tasks of one process, and by `flock` on a file in the git common dir among processes (two
-`factory run`s at once). The asyncio.Lock comes first so a process has at most one waiter on the
-file lock.
+So worktree and branch bookkeeping is serialized per repository (`RepoLock`), and so are changes to
+lesson files (two runs strengthening one lesson must not lose each other's sightings). A `FileLock`
+is an asyncio.Lock among the tasks of one process plus `flock` on a lock file among processes. The
+asyncio.Lock comes first so a process has at most one waiter on the file lock.
 """
 
 from __future__ import annotations
@@ -28,16 +28,14 @@ _task_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Path, asy
 )
 
 
-class RepoLock:
-    """Serializes metadata-changing git operations on one repository, across tasks and processes.
+class FileLock:
+    """Mutual exclusion on one lock-file path, across tasks and processes: `async with lock.hold(): ...`.
 
-    Bind it to the repository's git common dir (shared by all of its worktrees), then
-    `async with lock.hold(): ...`. Not re-entrant.
+    The file is created if missing and never written; its folder must exist. Not re-entrant.
     """
 
-    def __init__(self, common_dir: Path) -> None:
-        self.common_dir = common_dir.resolve()
-        self.path = self.common_dir / LOCK_FILE_NAME
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
 
     @contextlib.asynccontextmanager
     async def hold(self) -> AsyncIterator[None]:
@@ -51,7 +49,17 @@ class RepoLock:
 
     def _task_lock(self) -> asyncio.Lock:
         locks = _task_locks.setdefault(asyncio.get_running_loop(), {})
-        return locks.setdefault(self.common_dir, asyncio.Lock())
+        return locks.setdefault(self.path, asyncio.Lock())
+
+
+class RepoLock(FileLock):
+    """Serializes metadata-changing git operations on one repository.
+
+    Bound to the repository's git common dir, which all of its worktrees share.
+    """
+
+    def __init__(self, common_dir: Path) -> None:
+        super().__init__(common_dir / LOCK_FILE_NAME)
 
 
 async def _flock(fd: int) -> None:
