@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from aifactory.blueprint.store import Blueprint, install_defaults, packaged_defaults, role_file
-from aifactory.domain.plan import Question, Step
+from aifactory.domain.plan import CarriedLesson, Question, Step
 from aifactory.domain.run import Role
 from aifactory.errors import BlueprintError
 
@@ -47,9 +47,14 @@ def test_the_planner_prompt_carries_the_ask_the_answers_and_the_plan_template(bl
         ask="Add a CSV report",
         context_docs=[],
         questions=[Question(text="Which columns?", answer="name and total")],
-        plan_template=blueprint.plan_template(ask="Add a CSV report", context=[]),
+        plan_template=blueprint.plan_template(
+            ask="Add a CSV report",
+            context=[],
+            lessons=[CarriedLesson(id="stream-csv", rule="Read CSV input row by row.")],
+        ),
         repository="shop",
     )
+    assert "- [stream-csv] Read CSV input row by row." in prompt.task
     assert "shop" in prompt.system
     assert "Add a CSV report" in prompt.task
     assert "A: name and total" in prompt.task

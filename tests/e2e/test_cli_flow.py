@@ -31,6 +31,7 @@ def test_init_writes_config_blueprint_and_keeps_the_ledger_out_of_git(git_repo: 
     assert "[roles.ask-verifier]" in (factory / "config.toml").read_text()
     assert sorted(p.name for p in (factory / "blueprint" / "roles").iterdir()) == [
         "ask-verifier.md",
+        "distiller.md",
         "executor.md",
         "plan-reviewer.md",
         "plan-verifier.md",

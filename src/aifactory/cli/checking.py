@@ -27,6 +27,10 @@ def check_command(
             "--diff", help="Check only lines added since REF (working tree included), e.g. HEAD or main."
         ),
     ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="RUN/ATTEMPT: check what that attempt changed since its run's base."),
+    ] = None,
     run_all: Annotated[
         bool, typer.Option("--all", help="Also run the configured test and lint commands.")
     ] = False,
@@ -36,7 +40,9 @@ def check_command(
 
     async def work(opts: Options) -> CheckResult:
         project = await open_project(opts.repo)
-        request = CheckRequest(diff=diff, paths=[opts.path(p) for p in paths or []], commands=run_all)
+        request = CheckRequest(
+            diff=diff, paths=[opts.path(p) for p in paths or []], commands=run_all, attempt=on
+        )
         with session(project) as current:
             return await check(current, request)
 
@@ -44,11 +50,11 @@ def check_command(
     if as_json:
         console.print_json(json.dumps(_as_json(result)))
     else:
-        _print(result)
+        print_findings(result)
     raise typer.Exit(EXIT_FAILED if result.blocking else EXIT_OK)
 
 
-def _print(result: CheckResult) -> None:
+def print_findings(result: CheckResult) -> None:
     for hit in result.report.hits:
         console.print(
             f"{escape(hit.location)}  [bold]{escape(hit.lesson)}[/]  {escape(hit.message)}"

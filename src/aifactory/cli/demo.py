@@ -22,12 +22,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from aifactory.cli.checking import print_findings
 from aifactory.cli.common import Options, console, execute
 from aifactory.cli.progress import Progress
 from aifactory.cli.running import print_outcome
 from aifactory.cli.stats import print_curve
 from aifactory.engine.run import RunOutcome
 from aifactory.service.branches import merge
+from aifactory.service.checking import CheckRequest, check
 from aifactory.service.inspect import show
 from aifactory.service.planning import PlanResult, plan_ask
 from aifactory.service.project import Project, open_project, session
@@ -90,6 +92,8 @@ def demo(
             tasks = []
             for number, ask in enumerate(ASKS, start=1):
                 tasks.append(await _task(project, number, ask))
+                if number == 1:
+                    await _show_check(project, tasks[0].outcome.run_id)
                 best = tasks[-1].outcome.ranking
                 if best:
                     merged = await merge(project, tasks[-1].outcome.run_id, best[0])
@@ -133,6 +137,14 @@ async def _task(project: Project, number: int, ask: str) -> _Task:
     return _Task(planned=planned, outcome=outcome)
 
 
+async def _show_check(project: Project, run_id: str) -> None:
+    """The learned check as a linter, on the code round 1 was rejected for: it fires."""
+    rejected = f"{run_id}/a1"
+    console.print(f"\n[bold]the learned check[/]: factory check --on {rejected}")
+    with session(project, env=_ENV) as current:
+        print_findings(await check(current, CheckRequest(attempt=rejected)))
+
+
 def _where(project: Project, tasks: list[_Task], seconds: float) -> None:
     console.rule("where everything is")
     console.print(f"repository  {project.root}")
@@ -145,5 +157,5 @@ def _where(project: Project, tasks: list[_Task], seconds: float) -> None:
     console.print("      factory lessons                # what the factory learned, as files to review")
     console.print(f"      factory show {first.run_id}")
     console.print(f"      factory diff {first.run_id} a1    # round 1: the code the verifier rejected")
-    console.print("      factory check --diff HEAD~1     # the learned check, as a linter")
+    console.print("      factory check                   # the learned check, as a linter on the tree")
     console.print(f"\ndemo finished in {seconds:.1f}s; every model answer above was simulated.")

@@ -45,7 +45,9 @@ def replay_command(
     async def work(opts: Options) -> ReplayReport:
         project = await open_project(opts.repo)
         trial = LessonTrial(adopted=frozenset(adopt or ()), dropped=frozenset(drop or ()))
-        with Progress(console) as progress, session(project, progress, trial=trial) as current:
+        # With --json, stdout carries the JSON alone; progress goes to stderr.
+        shown = err_console if as_json else console
+        with Progress(shown) as progress, session(project, progress, trial=trial) as current:
             chosen = tasks_from_file(opts.path(tasks)) if tasks else tasks_from_ledger(current, limit=limit)
             if not chosen:
                 return ReplayReport()

@@ -84,13 +84,14 @@ def print_reasons(console: Console, run: RunDetail) -> None:
 def print_rounds(console: Console, run: RunDetail) -> None:
     """Each round's blueprint version and the lessons its plan carried: how the inputs changed."""
     for round_ in run.rounds:
-        result = "running" if round_.passed is None else ("passed" if round_.passed else "no pass")
+        result = "running" if round_.passed is None else ("passed" if round_.passed else "rejected")
         carried = ", ".join(round_.lessons) or "none"
-        console.print(
-            f"round {round_.number}: blueprint {round_.blueprint} · plan {escape(round_.plan_path)} · "
-            f"lessons: {escape(carried)} · [{_STATE_STYLE.get(result, '')}]{result}[/]",
-            soft_wrap=True,
+        line = Text(
+            f"round {round_.number}: blueprint {round_.blueprint} · plan {round_.plan_path} · "
+            f"lessons: {carried} · "
         )
+        line.append(result, style=_STATE_STYLE[result])
+        console.print(line, soft_wrap=True)
 
 
 def print_run(console: Console, run: RunDetail, by_role: dict[Role, Usage]) -> None:

@@ -62,9 +62,11 @@ def print_curve(out: Console, curve: LearningCurve) -> None:
     out.print(versions)
     if not curve.lessons:
         return
-    lessons = Table(title="lessons", box=box.SIMPLE_HEAD)
-    for column in ("lesson", "injected", "check fired", "findings before", "findings after"):
-        lessons.add_column(column, no_wrap=True)
+    lessons = Table(
+        title="lessons: findings on each one's topic before and after it became active", box=box.SIMPLE_HEAD
+    )
+    for column in ("lesson", "injected", "fired", "before", "after"):
+        lessons.add_column(column, no_wrap=column != "lesson")
     for lesson in curve.lessons:
         lessons.add_row(
             lesson.lesson,

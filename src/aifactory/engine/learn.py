@@ -68,16 +68,20 @@ async def learn(factory: Factory, run_id: str, base: str, outcome: RoundOutcome)
             if lesson_id in lessons:
                 _note(factory, scene, lesson_id, LessonActivity.FIRED, f"{count} finding(s)")
                 _save(book, lessons, _count(lessons[lesson_id], fired=count))
-        notes = [await _apply(factory, scene, candidate, lessons) for candidate in candidates]
+        notes = [
+            lesson_id
+            for candidate in candidates
+            if (lesson_id := await _apply(factory, scene, candidate, lessons))
+        ]
     after = blueprint_version(factory.kit.blueprint.root)
-    proposed = sum(1 for note in notes if note == "proposed")
-    learned = [note for note in notes if note]
+    waiting = {lesson_id for lesson_id in notes if lessons[lesson_id].status is LessonStatus.PROPOSED}
+    learned = list(dict.fromkeys(notes))
     summary = failure or (
         f"{len(learned)} finding(s) went into lessons ({', '.join(learned)})"
         if learned
         else "no lesson learned"
     )
-    return Learned(changed=after != before, proposed=proposed, summary=summary)
+    return Learned(changed=after != before, proposed=len(waiting), summary=summary)
 
 
 def _observed(outcome: RoundOutcome) -> list[Observed]:
@@ -117,7 +121,7 @@ async def _distill(
 
 
 async def _apply(factory: Factory, scene: _Scene, candidate: Candidate, lessons: dict[str, Lesson]) -> str:
-    """Apply one candidate; returns the lesson id it went into, "proposed", or "" if it was dropped."""
+    """Apply one candidate; returns the id of the lesson it went into, or "" if it was dropped."""
     observed = scene.observed.get(candidate.finding)
     if observed is None:
         return ""
@@ -172,6 +176,7 @@ async def _add(
     auto = factory.kit.config.lessons.auto_accept
     now = datetime.now(UTC)
     lesson_id = new_id(candidate.rule, set(lessons))
+    _note(factory, scene, lesson_id, LessonActivity.PROPOSED, candidate.rule, attempt=observed.attempt)
     check = (
         await _proven(factory, scene, lesson_id, candidate.check, observed)
         if candidate.check is not None
@@ -194,11 +199,9 @@ async def _add(
         activated=now if auto else None,
     )
     _save(book, lessons, lesson)
-    _note(factory, scene, lesson_id, LessonActivity.PROPOSED, candidate.rule, attempt=observed.attempt)
     if auto:
         _note(factory, scene, lesson_id, LessonActivity.ACTIVATED, "lessons.auto_accept is true")
-        return lesson_id
-    return "proposed"
+    return lesson_id
 
 
 async def _proven(
@@ -218,7 +221,7 @@ async def _proven(
         )
         for name in scene.passing
     ]
-    good.append(CommitTreeSource(factory.git.path, scene.base, label=f"base commit {scene.base[:10]}"))
+    good.append(CommitTreeSource(factory.git.path, scene.base, label="base commit"))
     proof = await prove(
         lesson_id,
         check,

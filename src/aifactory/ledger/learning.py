@@ -141,8 +141,14 @@ def lesson_stats(ledger: Ledger) -> list[LessonStats]:
                 "WHERE activity = 'fired' GROUP BY lesson"
             )
         }
+        # A finding belongs to the moment its round started, not to when it was distilled: the second
+        # attempt of the round that taught a lesson did not have the lesson either.
         topic = db.rows(
-            "SELECT lesson, at FROM lesson_events WHERE activity IN ('proposed', 'strengthened', 'merged')"
+            """
+            SELECT e.lesson, COALESCE(r.started_at, e.at) AS at
+            FROM lesson_events e LEFT JOIN rounds r ON r.run_id = e.run_id AND r.round = e.round
+            WHERE e.activity IN ('proposed', 'strengthened', 'merged')
+            """
         )
     found: dict[str, list[str]] = defaultdict(list)
     for row in topic:

@@ -17,7 +17,7 @@ from aifactory.checks.sources import DiffSource, Only, Source, TreeSource
 from aifactory.domain.lesson import enforced_checks
 from aifactory.domain.verdict import Verdict
 from aifactory.errors import GitError, UserError
-from aifactory.service import injection
+from aifactory.service import injection, inspect
 from aifactory.service.project import Session
 
 
@@ -28,6 +28,8 @@ class CheckRequest:
     paths: Sequence[Path] = ()
     commands: bool = False
     """Also run the configured test and lint commands in the repository."""
+    attempt: str | None = None
+    """`RUN/ATTEMPT`: check what that attempt changed since its run's base instead."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,16 @@ async def check(session: Session, request: CheckRequest) -> CheckResult:
 async def _source(session: Session, request: CheckRequest) -> Source:
     root = session.project.root
     paths = tuple(_relative(root, path) for path in request.paths)
+    if request.attempt is not None:
+        if request.diff is not None:
+            raise UserError("--on and --diff both name a change; give one of them")
+        ref, _, name = request.attempt.partition("/")
+        if not name:
+            raise UserError(f"--on {request.attempt}: write RUN/ATTEMPT, e.g. --on add-report-3f2a/a1")
+        run = inspect.show(session.project, ref)
+        attempt = inspect.attempt_of(run, name)
+        source: Source = DiffSource(root, run.base_commit, attempt.branch, label=f"{run.id}/{name}")
+        return Only(source, paths) if paths else source
     if request.diff is None:
         return TreeSource(root, paths)
     try:
