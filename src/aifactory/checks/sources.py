@@ -207,19 +207,28 @@ def _walk(root: Path, paths: Sequence[str]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Only:
-    """Another source limited to `paths`: files, or folders and everything under them (a pre-commit
-    hook passes the staged files; `factory check --diff REF src/` looks at one folder of a change)."""
+class Limited:
+    """Another source limited to `paths` (files, or folders and everything under them; all when empty)
+    and without `excluded` ones: a pre-commit hook passes the staged files, and `factory check` leaves
+    out the factory's own files, whose prose would trip the checks it describes."""
 
     source: Source
-    paths: tuple[str, ...]
+    paths: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
 
     @property
     def description(self) -> str:
-        return f"{self.source.description}, limited to {', '.join(self.paths)}"
+        limited = f", limited to {', '.join(self.paths)}" if self.paths else ""
+        return f"{self.source.description}{limited}"
 
     def files(self, wanted: Wanted) -> AsyncGenerator[SourceFile, None]:
-        return self.source.files(lambda path: wanted(path) and _under(path, self.paths))
+        return self.source.files(
+            lambda path: (
+                wanted(path)
+                and (not self.paths or _under(path, self.paths))
+                and not _under(path, self.excluded)
+            )
+        )
 
     def checkout(self) -> AbstractAsyncContextManager[Path]:
         return self.source.checkout()

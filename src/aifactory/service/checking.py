@@ -13,12 +13,15 @@ from pathlib import Path
 from aifactory.checks.base import CheckTarget
 from aifactory.checks.command import CommandCheck
 from aifactory.checks.scan import ScanReport, scan
-from aifactory.checks.sources import DiffSource, Only, Source, TreeSource
+from aifactory.checks.sources import DiffSource, Limited, Source, TreeSource
 from aifactory.domain.lesson import enforced_checks
 from aifactory.domain.verdict import Verdict
 from aifactory.errors import GitError, UserError
 from aifactory.service import injection, inspect
-from aifactory.service.project import Session
+from aifactory.service.project import FACTORY_DIR, PLANS_DIR, Session
+
+OWN = (FACTORY_DIR, PLANS_DIR)
+"""The factory's own folders: lesson files and plans quote the very code their checks flag."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,11 @@ async def _source(session: Session, request: CheckRequest) -> Source:
             raise UserError(f"--on {request.attempt}: write RUN/ATTEMPT, e.g. --on add-report-3f2a/a1")
         run = inspect.show(session.project, ref)
         attempt = inspect.attempt_of(run, name)
-        source: Source = DiffSource(root, run.base_commit, attempt.branch, label=f"{run.id}/{name}")
-        return Only(source, paths) if paths else source
+        return Limited(
+            DiffSource(root, run.base_commit, attempt.branch, label=f"{run.id}/{name}"), paths, OWN
+        )
     if request.diff is None:
-        return TreeSource(root, paths)
+        return Limited(TreeSource(root, paths), (), OWN)
     try:
         await session.project.git.merge_base(request.diff, "HEAD")
     except GitError:
@@ -97,8 +101,7 @@ async def _source(session: Session, request: CheckRequest) -> Source:
             f"--diff {request.diff}: not a commit this branch shares history with; "
             "give a branch, tag or commit such as main, HEAD~1 or origin/main"
         ) from None
-    source = DiffSource(root, request.diff, None)
-    return Only(source, paths) if paths else source
+    return Limited(DiffSource(root, request.diff, None), paths, OWN)
 
 
 def _relative(root: Path, path: Path) -> str:
