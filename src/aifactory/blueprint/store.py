@@ -110,7 +110,7 @@ class Blueprint:
         except jinja2.UndefinedError as error:
             raise BlueprintError(
                 f"{self.root / name}: {error.message}; the variables this template gets are listed "
-                "in docs/architecture.md (Blueprint)"
+                "in the comment at its top (and in the shipped default, `factory init` in a new folder)"
             ) from None
         except jinja2.TemplateError as error:
             raise BlueprintError(f"{self.root / name}: cannot render: {error}") from None
