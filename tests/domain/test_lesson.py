@@ -16,6 +16,7 @@ from aifactory.domain.lesson import (
     TaskProfile,
     closest,
     patch_like,
+    retirement_reason,
     select,
     similarity,
 )
@@ -108,3 +109,32 @@ def test_a_check_with_a_broken_regex_is_refused_with_the_reason() -> None:
         Scope(languages=("cobol",))
     with pytest.raises(ValidationError, match="not a relative path glob"):
         Scope(paths=("../outside/*",))
+
+
+def _guarded(injected: int) -> Lesson:
+    check = RegexSpec(pattern=r"\.read\(\)", message="m")
+    return lesson("guarded").model_copy(update={"check": check, "counters": Counters(injected=injected)})
+
+
+def test_a_lesson_no_plan_needs_is_proposed_for_retirement() -> None:
+    limits = {"idle_limit": 5, "findings_since_active": 0, "checked_limit": 10}
+    assert retirement_reason(lesson("idle"), plans_idle=4, **limits) is None
+    reason = retirement_reason(lesson("idle"), plans_idle=5, **limits)
+    assert reason == "no plan carried it in the last 5 plans"
+
+
+def test_a_lesson_whose_check_stood_guard_long_enough_has_its_prose_proposed_for_retirement() -> None:
+    limits = {"plans_idle": 0, "idle_limit": 25, "checked_limit": 10}
+    assert retirement_reason(_guarded(9), findings_since_active=0, **limits) is None
+    assert retirement_reason(_guarded(10), findings_since_active=1, **limits) is None, "its topic came back"
+    assert "keeps the check" in (retirement_reason(_guarded(10), findings_since_active=0, **limits) or "")
+    without_check = lesson("prose").model_copy(update={"counters": Counters(injected=50)})
+    assert retirement_reason(without_check, findings_since_active=0, **limits) is None
+
+
+def test_only_an_active_lesson_without_a_pending_proposal_is_proposed() -> None:
+    limits = {"plans_idle": 99, "idle_limit": 5, "findings_since_active": 0, "checked_limit": 10}
+    proposed = lesson("new", status=LessonStatus.PROPOSED)
+    pending = lesson("old").model_copy(update={"retirement": "already proposed"})
+    assert retirement_reason(proposed, **limits) is None
+    assert retirement_reason(pending, **limits) is None

@@ -165,3 +165,28 @@ def test_two_runs_learning_at_once_lose_nothing(tmp_path: Path) -> None:
             len({sighting.run for sighting in lesson.seen} | {lesson.origin.run if lesson.origin else ""})
             == 2
         )
+
+
+def test_a_lesson_no_plan_carries_is_proposed_for_retirement_and_the_user_decides(tmp_path: Path) -> None:
+    with sim_project(tmp_path, scripted_team(), lessons={"retire_after_runs": 2}) as sim:
+        book(sim).save(_lesson("go-errors", rule="Wrap errors with %w.", scope=Scope(languages=("go",))))
+        _plan_lessons(sim)
+        assert held(sim)[0].retirement is None
+        _plan_lessons(sim)
+        [lesson] = held(sim)
+        assert lesson.retirement == "no plan carried it in the last 2 plans"
+        listed = sim.cli("lessons", "--json")
+        assert "no plan carried it" in listed.stdout
+        assert sim.cli("lessons", "retire", "go-errors").returncode == 0
+        assert held(sim)[0].status is LessonStatus.RETIRED
+
+
+def test_a_replay_that_passes_without_a_lesson_proposes_retiring_it(tmp_path: Path) -> None:
+    with sim_project(tmp_path, scripted_team()) as sim:
+        book(sim).save(_lesson("names", rule="Name things after what they mean."))
+        assert sim.cli("run", "Write the notes", "--no-interactive").returncode == 0
+        replayed = sim.cli("replay", "--without", "names", "--json")
+        assert replayed.returncode == 0, replayed.stderr
+        [lesson] = held(sim)
+        assert lesson.status is LessonStatus.ACTIVE
+        assert lesson.retirement == "a replay of 1 earlier ask(s) without it passed every first round"

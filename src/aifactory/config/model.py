@@ -118,6 +118,7 @@ class LessonsConfig(_Section):
     max_injected: int = Field(default=8, ge=0, le=100)
     duplicate_similarity: float = Field(default=0.6, gt=0, le=1)
     retire_after_runs: int = Field(default=25, ge=1)
+    checked_retire_after: int = Field(default=10, ge=1)
 
 
 class ChecksConfig(_Section):

@@ -289,6 +289,30 @@ class LessonTrial:
         return blueprint + "".join(parts)
 
 
+def retirement_reason(
+    lesson: Lesson, *, plans_idle: int, idle_limit: int, findings_since_active: int, checked_limit: int
+) -> str | None:
+    """Why the factory should propose retiring an active lesson now, or None.
+
+    Two reasons. A lesson no plan has needed for `idle_limit` plans costs attention for nothing. A
+    lesson whose proven check has stood guard over `checked_limit` plans with no finding on its
+    topic since it became active has its prose made redundant by the check: retiring takes the
+    prose out of the prompts while the check keeps enforcing the rule.
+    """
+    if lesson.status is not LessonStatus.ACTIVE or lesson.retirement is not None:
+        return None
+    if plans_idle >= idle_limit:
+        return f"no plan carried it in the last {plans_idle} plans"
+    guarded = lesson.check is not None and not findings_since_active
+    if guarded and lesson.counters.injected >= checked_limit:
+        carried = lesson.counters.injected
+        return (
+            f"its check enforces it: {carried} plans carried it with no finding on its topic since it "
+            "became active; retiring takes its prose out of prompts and keeps the check"
+        )
+    return None
+
+
 def enforced_checks(lessons: Iterable[Lesson]) -> tuple[tuple[str, CheckSpec], ...]:
     """The checks attempts are held to: active lessons' and retired ones' (retiring a lesson takes its
     prose out of the prompts; its check goes on enforcing the rule). Proposed lessons' wait."""

@@ -14,9 +14,17 @@ from collections.abc import Sequence
 
 from aifactory.blueprint.version import blueprint_version
 from aifactory.domain.events import LessonActivity, LessonNoted, PlanWritten
-from aifactory.domain.lesson import LANGUAGES, Lesson, LessonStatus, TaskProfile, language_of, select
+from aifactory.domain.lesson import (
+    LANGUAGES,
+    Lesson,
+    LessonStatus,
+    TaskProfile,
+    language_of,
+    retirement_reason,
+    select,
+)
 from aifactory.domain.plan import CarriedLesson, Plan
-from aifactory.ledger.learning import plans_since_carried
+from aifactory.ledger.learning import lesson_stats, plans_since_carried
 from aifactory.ledger.store import Ledger
 from aifactory.roles.kit import ContextDoc
 from aifactory.service.project import Session
@@ -62,7 +70,7 @@ def carried(session: Session, task: TaskProfile) -> tuple[CarriedLesson, ...]:
 
 
 async def record_plan(session: Session, plan: Plan, shown_path: str) -> None:
-    """Count the plan in its lessons' counters, propose long-idle lessons for retirement, tell the ledger.
+    """Count the plan in its lessons' counters, propose lessons for retirement, tell the ledger.
 
     Only lessons that changed are written, so a plan touches the files of the lessons it carries and
     nothing else.
@@ -70,7 +78,6 @@ async def record_plan(session: Session, plan: Plan, shown_path: str) -> None:
     blueprint = session.kit.blueprint
     book = blueprint.lessons
     ids = {lesson.id for lesson in plan.lessons}
-    idle_limit = session.project.config.lessons.retire_after_runs
     session.events(
         PlanWritten(
             path=shown_path,
@@ -82,23 +89,37 @@ async def record_plan(session: Session, plan: Plan, shown_path: str) -> None:
         )
     )
     async with book.editing():
-        for lesson in book.load().lessons:
-            if lesson.status is not LessonStatus.ACTIVE:
-                continue
-            if lesson.id in ids:
-                counters = lesson.counters.model_copy(update={"injected": lesson.counters.injected + 1})
-                book.save(lesson.model_copy(update={"counters": counters}))
-                session.events(
-                    LessonNoted(lesson=lesson.id, activity=LessonActivity.INJECTED, detail=shown_path)
-                )
-            elif lesson.retirement is None:
-                with Ledger.open(session.project.ledger_path) as ledger:
-                    idle = plans_since_carried(ledger, lesson.id, lesson.activated or lesson.created)
-                if idle >= idle_limit:
-                    reason = f"no plan carried it in the last {idle} plans"
-                    book.save(lesson.model_copy(update={"retirement": reason}))
-                    session.events(
-                        LessonNoted(
-                            lesson=lesson.id, activity=LessonActivity.RETIREMENT_PROPOSED, detail=reason
+        with Ledger.open(session.project.ledger_path) as ledger:
+            after = {row.lesson: row.findings_after for row in lesson_stats(ledger)}
+            for lesson in book.load().lessons:
+                if lesson.status is LessonStatus.ACTIVE:
+                    updated = _bookkept(session, lesson, ledger, carried=lesson.id in ids, after=after)
+                    if updated != lesson:
+                        book.save(updated)
+                    if lesson.id in ids:
+                        session.events(
+                            LessonNoted(lesson=lesson.id, activity=LessonActivity.INJECTED, detail=shown_path)
                         )
-                    )
+
+
+def _bookkept(
+    session: Session, lesson: Lesson, ledger: Ledger, *, carried: bool, after: dict[str, int]
+) -> Lesson:
+    """The lesson with this plan counted, and a retirement proposal if one is due now."""
+    config = session.project.config.lessons
+    if carried:
+        counters = lesson.counters.model_copy(update={"injected": lesson.counters.injected + 1})
+        lesson = lesson.model_copy(update={"counters": counters})
+    reason = retirement_reason(
+        lesson,
+        plans_idle=0
+        if carried
+        else plans_since_carried(ledger, lesson.id, lesson.activated or lesson.created),
+        idle_limit=config.retire_after_runs,
+        findings_since_active=after.get(lesson.id, 0),
+        checked_limit=config.checked_retire_after,
+    )
+    if reason is None:
+        return lesson
+    session.events(LessonNoted(lesson=lesson.id, activity=LessonActivity.RETIREMENT_PROPOSED, detail=reason))
+    return lesson.model_copy(update={"retirement": reason})

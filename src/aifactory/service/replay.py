@@ -15,6 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from aifactory.domain.events import LessonActivity, LessonNoted
+from aifactory.domain.lesson import LessonStatus
 from aifactory.errors import ConfigError, FactoryError
 from aifactory.ledger.learning import first_runs
 from aifactory.ledger.store import Ledger
@@ -155,4 +157,19 @@ async def replay(
                 reason=outcome.reason,
             )
         )
+    if session.trial.dropped and report.results and report.passed_now == len(report.results):
+        await _propose_retiring(session, report)
     return report
+
+
+async def _propose_retiring(session: Session, report: ReplayReport) -> None:
+    """Every ask passed its first round without these lessons: they made no difference here."""
+    reason = f"a replay of {len(report.results)} earlier ask(s) without it passed every first round"
+    book = session.kit.blueprint.lessons
+    async with book.editing():
+        for lesson in book.load().lessons:
+            if lesson.id in session.trial.dropped and lesson.status is LessonStatus.ACTIVE:
+                book.save(lesson.model_copy(update={"retirement": reason}))
+                session.events(
+                    LessonNoted(lesson=lesson.id, activity=LessonActivity.RETIREMENT_PROPOSED, detail=reason)
+                )
