@@ -141,6 +141,7 @@ def status_table(runs: list[RunSummary]) -> Table:
             run.id,
             "running (process gone)" if run.stale else run.state.value,
             f"{run.passed}/{run.attempts}",
+            str(run.rounds),
             tokens(run.usage.total_tokens),
             money(run.usage.cost),
             run.started_at.astimezone().strftime("%m-%d %H:%M"),
@@ -148,7 +149,7 @@ def status_table(runs: list[RunSummary]) -> Table:
         for run in runs
     ]
     table = Table(title="runs, newest first", title_justify="left", box=box.SIMPLE_HEAD)
-    for index, column in enumerate(("run", "state", "passed", "tokens", "cost", "started")):
+    for index, column in enumerate(("run", "state", "passed", "rounds", "tokens", "cost", "started")):
         width = max(len(column), *(len(row[index]) for row in rows))
         table.add_column(column, no_wrap=True, min_width=width)
     table.add_column("title", no_wrap=True, overflow="ellipsis", ratio=1)

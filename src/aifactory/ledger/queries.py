@@ -72,7 +72,9 @@ class RunSummary(_ReadModel):
     started_at: datetime
     finished_at: datetime | None
     attempts: int
+    """Attempts started so far, across rounds."""
     passed: int
+    rounds: int
     usage: Usage
     stale: bool
 
@@ -117,7 +119,9 @@ def list_runs(ledger: Ledger, limit: int = 20) -> list[RunSummary]:
         runs = db.rows(
             """
             SELECT r.*,
-                (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id AND a.state = 'passed') AS passed
+                (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id AND a.state = 'passed') AS passed,
+                (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id) AS tried,
+                (SELECT COUNT(*) FROM rounds x WHERE x.run_id = r.id) AS rounds_run
             FROM runs r ORDER BY r.started_at DESC, r.id LIMIT ?
             """,
             (limit,),
@@ -131,8 +135,9 @@ def list_runs(ledger: Ledger, limit: int = 20) -> list[RunSummary]:
             state=run["state"],
             started_at=run["started_at"],
             finished_at=run["finished_at"],
-            attempts=run["attempts"],
+            attempts=run["tried"],
             passed=run["passed"],
+            rounds=run["rounds_run"],
             usage=_total(calls.get(run["id"], [])),
             stale=_stale(run, ledger.host),
         )
