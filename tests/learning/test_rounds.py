@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,11 @@ def test_round_two_runs_a_rewritten_plan_from_the_changed_blueprint_and_keeps_ro
         "a3": (2, AttemptState.PASSED),
         "a4": (2, AttemptState.PASSED),
     }
+    # Learning and planning round 2 are charged to the run.
+    with sqlite3.connect(story.sim.repo / ".factory" / "ledger.db") as db:
+        query = "select distinct role from model_calls where run_id = ?"
+        roles = {role for (role,) in db.execute(query, (outcome.run_id,))}
+    assert {"planner", "plan-reviewer", "distiller", "executor"} <= roles
     # The rejected outputs stay on their branches, untouched: nothing patched them.
     log = git(story.sim.repo, "log", "--format=%s", f"factory/{outcome.run_id}/a1")
     assert log.splitlines()[:2] == [

@@ -52,8 +52,12 @@ async def draft(
     docs: Sequence[ContextDoc],
     questions: Sequence[Question],
     lessons: Sequence[CarriedLesson],
+    *,
+    run_id: str | None = None,
 ) -> PlanDraft:
-    """The implementation plan, following the blueprint's plan template and the lessons it receives."""
+    """The implementation plan, following the blueprint's plan template and the lessons it receives.
+
+    `run_id` is given when a run plans again for a later round, so the run is charged for it."""
     return await _call(
         kit,
         phase="plan",
@@ -61,6 +65,7 @@ async def draft(
         docs=docs,
         questions=questions,
         lessons=lessons,
+        run_id=run_id,
         output=ToolOutput(PlanDraft, name="submit_plan", description="Submit the implementation plan."),
     )
 
@@ -74,6 +79,7 @@ async def _call(
     questions: Sequence[Question],
     lessons: Sequence[CarriedLesson],
     output: ToolOutput[T],
+    run_id: str | None = None,
 ) -> T:
     prompt = kit.blueprint.prompt(
         Role.PLANNER,
@@ -90,6 +96,6 @@ async def _call(
         prompt,
         output,
         root=kit.repo,
-        scope=CallScope(role=Role.PLANNER),
+        scope=CallScope(role=Role.PLANNER, run_id=run_id),
         max_turns=kit.config.plan.max_turns,
     )

@@ -25,7 +25,7 @@ SUBMIT_TASK_LIST = ToolOutput(
 )
 
 
-async def review(kit: RoleKit, plan: Plan, docs: Sequence[ContextDoc]) -> Plan:
+async def review(kit: RoleKit, plan: Plan, docs: Sequence[ContextDoc], run_id: str | None = None) -> Plan:
     """The same plan with the reviewer's notes and task list filled in."""
     prompt = kit.blueprint.prompt(
         Role.PLAN_REVIEWER,
@@ -43,7 +43,7 @@ async def review(kit: RoleKit, plan: Plan, docs: Sequence[ContextDoc]) -> Plan:
         prompt,
         SUBMIT_TASK_LIST,
         root=kit.repo,
-        scope=CallScope(role=Role.PLAN_REVIEWER),
+        scope=CallScope(role=Role.PLAN_REVIEWER, run_id=run_id),
         max_turns=kit.config.plan.max_turns,
     )
     return plan.model_copy(update={"review": draft.review, "steps": tuple(draft.steps)})

@@ -65,15 +65,18 @@ async def answer_plan(session: Session, path: Path, answer: Answerer) -> PlanRes
     return await _complete(session, plan, path, docs)
 
 
-async def replan(session: Session, plan: Plan, path: Path, number: int) -> PlanResult:
+async def replan(session: Session, plan: Plan, path: Path, number: int, run_id: str) -> PlanResult:
     """Round `number`'s plan: the same ask and answers, drafted and reviewed again from the blueprint
     as it is now, so the lessons the last round taught are in it. Written beside the first plan."""
     fresh = Plan(title=plan.title, ask=plan.ask, context=plan.context, questions=plan.questions)
     docs = read_context(session.project.root, plan.context, cap=session.project.config.plan.context_cap)
-    return await _complete(session, fresh, path.with_name(f"{path.stem}-round{number}{path.suffix}"), docs)
+    target = path.with_name(f"{path.stem}-round{number}{path.suffix}")
+    return await _complete(session, fresh, target, docs, run_id=run_id)
 
 
-async def _complete(session: Session, plan: Plan, path: Path, docs: Sequence[ContextDoc]) -> PlanResult:
+async def _complete(
+    session: Session, plan: Plan, path: Path, docs: Sequence[ContextDoc], run_id: str | None = None
+) -> PlanResult:
     """Draft and review whatever the plan still lacks, unless a question is open; write the file.
 
     The planner drafts with the lessons matching what the ask names; once the task list names the
@@ -83,12 +86,12 @@ async def _complete(session: Session, plan: Plan, path: Path, docs: Sequence[Con
     if not plan.open_questions:
         if not plan.body:
             lessons = injection.carried(session, await injection.before_drafting(session, plan, docs))
-            draft = await planner.draft(session.kit, plan.ask, docs, plan.questions, lessons)
+            draft = await planner.draft(session.kit, plan.ask, docs, plan.questions, lessons, run_id=run_id)
             plan = plan.model_copy(
                 update={"title": draft.title, "body": draft.body, "kind": draft.kind, "lessons": lessons}
             )
         if not plan.steps:
-            plan = await reviewer.review(session.kit, plan, docs)
+            plan = await reviewer.review(session.kit, plan, docs, run_id)
             task = await injection.after_review(session, plan)
             plan = plan.model_copy(update={"lessons": injection.carried(session, task)})
             reviewed = True

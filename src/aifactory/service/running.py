@@ -80,7 +80,7 @@ async def run(
     first_path = plan_path
 
     async def replan(number: int) -> RoundPlan:
-        planned = await planning.replan(session, plan, first_path, number)
+        planned = await planning.replan(session, plan, first_path, number, run_id)
         notice(f"round {number}: the plan was written again from the changed blueprint: {planned.path}")
         return _round_plan(session, planned.plan, planned.path)
 
