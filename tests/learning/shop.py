@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from aifactory.blueprint.lessons import LessonBook
-
 from aifactory.domain.lesson import Lesson
 from aifactory.engine.run import RunOutcome
 from aifactory.service.planning import PlanResult, plan_ask

@@ -10,8 +10,9 @@ size costs a few batches of memory. Fewer than `IN_PROCESS_FILES` files are scan
 instead: starting processes would cost more than the work. Commands run at the same time as the
 files are scanned. `LessonChecks` puts a scan behind the `Check` seam, on an attempt's diff.
 
-Workers come from a multiprocessing fork server, which imports the calling program's main module:
-a script that calls `scan` must keep its work under `if __name__ == "__main__":`.
+Workers come from a multiprocessing fork server, and each worker runs the calling program's main
+module: a script that calls `scan` must keep its work under `if __name__ == "__main__":` and its
+module-level imports light (`aifactory.__main__` defers the CLI's for that reason).
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ and cooldowns wrap the models it returns (`providers/calls.py`), so no backend r
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pydantic_ai.models import Model
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
 
 
 class Provider(Protocol):

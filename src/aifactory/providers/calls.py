@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pydantic_ai
 from pydantic_ai import exceptions as ai_errors
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models import Model, ModelRequestParameters
@@ -134,6 +135,26 @@ class RetryingModel(WrapperModel):
         if isinstance(error, TRANSIENT):
             return f"{who} failed {tries} time(s) in a row, last: {describe(error)}"
         return f"{who} failed: {describe(error)}"
+
+
+def wrapped(
+    model: Model,
+    *,
+    provider: str,
+    role: Role,
+    scope: CallScope,
+    sink: EventSink,
+    retries: int,
+    backoff: float,
+) -> Model:
+    """`model` as the factory hands it to a role: each request recorded, transient failures retried.
+
+    The factory owns its terminal, so pydantic-ai's first-run banner is turned off here, where every
+    model the factory runs is made.
+    """
+    pydantic_ai.BANNER_ENABLED = False
+    recorded = RecordedModel(model, provider=provider, scope=scope, sink=sink)
+    return RetryingModel(recorded, retries=retries, backoff=backoff, provider=provider, role=role)
 
 
 class _Wait:

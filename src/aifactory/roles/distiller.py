@@ -18,7 +18,8 @@ from aifactory.domain.lesson import CheckSpec, Lesson, Scope, patch_like
 from aifactory.domain.run import Role
 from aifactory.domain.verdict import Finding
 from aifactory.providers.calls import CallScope
-from aifactory.roles.kit import RoleKit, consult
+from aifactory.roles.consult import consult
+from aifactory.roles.kit import RoleKit
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,30 @@
-"""What every role needs, built once per command: configuration, prompts, and models per role."""
+"""What every role needs, built once per command: configuration, prompts, and models per role.
+
+Every command opens a kit, most call no model (`factory check`, `status`, `lessons`): the model
+stack (pydantic-ai, its SDKs and our wrappers: most of the CLI's start-up time) is imported when the
+first model is asked for, not with this module. A role's model call itself is `roles.consult`.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING
 
-from pydantic_ai import ToolOutput
-from pydantic_ai.models import Model
-from pydantic_ai.settings import ModelSettings
-
-from aifactory.agents.loop import run_model
-from aifactory.agents.tools import READ_TOOLS, Workspace
-from aifactory.blueprint.store import Blueprint, Prompt
+from aifactory.blueprint.store import Blueprint
 from aifactory.config import FactoryConfig
 from aifactory.domain.events import EventSink
 from aifactory.domain.run import Role
 from aifactory.providers.base import Provider
-from aifactory.providers.calls import CallScope, RecordedModel, RetryingModel
 from aifactory.providers.registry import open_provider
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
+    from pydantic_ai.settings import ModelSettings
+
+    from aifactory.providers.calls import CallScope
 
 
 class ModelCatalog:
@@ -44,15 +47,23 @@ class ModelCatalog:
         key = str(ref)
         if key not in self._models:
             self._models[key] = self._provider(role).model(ref.model)
-        recorded = RecordedModel(self._models[key], provider=ref.provider, scope=scope, sink=self._sink)
         run = self._config.run
-        return RetryingModel(
-            recorded, retries=run.model_retries, backoff=run.retry_backoff, provider=ref.provider, role=role
+        # Imported at the first model, not with this module: it loads pydantic-ai (see above).
+        calls = importlib.import_module("aifactory.providers.calls")
+        model: Model = calls.wrapped(
+            self._models[key],
+            provider=ref.provider,
+            role=role,
+            scope=scope,
+            sink=self._sink,
+            retries=run.model_retries,
+            backoff=run.retry_backoff,
         )
+        return model
 
     def settings(self, role: Role) -> ModelSettings:
         role_config = self._config.roles[role]
-        settings = ModelSettings(max_tokens=role_config.max_tokens)
+        settings: ModelSettings = {"max_tokens": role_config.max_tokens}
         if role_config.temperature is not None:
             settings["temperature"] = role_config.temperature
         return settings
@@ -89,28 +100,3 @@ class ContextDoc:
 
     path: str
     text: str
-
-
-async def consult(
-    kit: RoleKit,
-    role: Role,
-    prompt: Prompt,
-    output: ToolOutput[T],
-    *,
-    root: Path,
-    scope: CallScope,
-    max_turns: int,
-) -> T:
-    """A reading role's (planner, reviewer, verifier) typed answer; it may read the files under `root`."""
-    return await run_model(
-        kit.catalog.model(role, scope),
-        who=f"the {role.value.replace('-', ' ')}",
-        instructions=prompt.system,
-        task=prompt.task,
-        output=output,
-        tools=READ_TOOLS,
-        workspace=Workspace(root=root),
-        settings=kit.catalog.settings(role),
-        max_turns=max_turns,
-        output_retries=kit.output_retries,
-    )

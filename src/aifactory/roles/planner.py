@@ -11,7 +11,8 @@ from pydantic_ai import ToolOutput
 from aifactory.domain.plan import CarriedLesson, OneLine, PlanSection, Question, TaskKind
 from aifactory.domain.run import Role
 from aifactory.providers.calls import CallScope
-from aifactory.roles.kit import ContextDoc, RoleKit, consult
+from aifactory.roles.consult import consult
+from aifactory.roles.kit import ContextDoc, RoleKit
 
 T = TypeVar("T")
 

@@ -10,7 +10,8 @@ from pydantic_ai import ToolOutput
 from aifactory.domain.plan import Plan, PlanSection, Step
 from aifactory.domain.run import Role
 from aifactory.providers.calls import CallScope
-from aifactory.roles.kit import ContextDoc, RoleKit, consult
+from aifactory.roles.consult import consult
+from aifactory.roles.kit import ContextDoc, RoleKit
 
 
 class TaskListDraft(BaseModel):

@@ -13,8 +13,9 @@ from pydantic_ai import ToolOutput
 from aifactory.domain.run import Role
 from aifactory.domain.verdict import Finding, Verdict
 from aifactory.providers.calls import CallScope
+from aifactory.roles.consult import consult
 from aifactory.roles.executor import DoneStep
-from aifactory.roles.kit import RoleKit, consult
+from aifactory.roles.kit import RoleKit
 
 
 class VerifierReport(BaseModel):
