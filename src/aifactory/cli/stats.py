@@ -37,22 +37,21 @@ def stats(
 
 def print_curve(out: Console, curve: LearningCurve) -> None:
     versions = Table(
-        title="learning curve: runs by the blueprint version of their first round", box=box.SIMPLE_HEAD
+        title="learning curve: runs by the blueprint version of their first round, oldest first",
+        box=box.SIMPLE_HEAD,
     )
     for column in (
         "blueprint",
-        "since",
         "runs",
         "1st-round pass",
         "rounds to pass",
         "tokens/pass",
         "cost/pass",
     ):
-        versions.add_column(column, no_wrap=True)
+        versions.add_column(column, no_wrap=column == "blueprint")
     for row in curve.versions:
         versions.add_row(
             row.blueprint,
-            row.first_seen.astimezone().strftime("%m-%d %H:%M"),
             str(row.runs),
             f"{row.first_round_pass_rate:.0%} ({row.first_round_passed}/{row.runs})",
             "-" if row.rounds_to_pass is None else f"{row.rounds_to_pass:.1f}",
