@@ -190,3 +190,26 @@ def test_a_replay_that_passes_without_a_lesson_proposes_retiring_it(tmp_path: Pa
         [lesson] = held(sim)
         assert lesson.status is LessonStatus.ACTIVE
         assert lesson.retirement == "a replay of 1 earlier ask(s) without it passed every first round"
+
+
+def test_a_check_ast_grep_cannot_run_is_dropped_with_the_reason(tmp_path: Path) -> None:
+    check = {"kind": "ast-grep", "language": "python", "rule": {"kind": "no_such_node"}, "message": "m"}
+    scenario = demo_scenario().first(offers_tool("submit_lessons"), _distiller_proposing(check))
+    with shop(tmp_path, scenario) as sim:
+        _, outcome = task(sim, ASKS[0])
+        [lesson] = held(sim)
+        assert lesson.check is None
+        [rejected] = _rejections(sim)
+        assert lesson.id in rejected.detail
+        assert [round_.passed for round_ in outcome.rounds] == [False, True], "the prose alone still teaches"
+
+
+def test_a_distiller_that_answers_garbage_leaves_the_run_to_end_with_the_reason(tmp_path: Path) -> None:
+    garbage = call_tool("submit_lessons", lessons=[{"finding": "first", "action": "maybe"}])
+    scenario = demo_scenario().first(offers_tool("submit_lessons"), garbage)
+    with shop(tmp_path, scenario) as sim:
+        _, outcome = task(sim, ASKS[0])
+        assert held(sim) == []
+        assert len(outcome.rounds) == 1
+        assert "changed none of the factory's inputs (the distiller failed" in outcome.reason
+        assert outcome.state.value == "failed"

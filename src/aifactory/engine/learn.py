@@ -22,7 +22,7 @@ from aifactory.engine.attempt import AttemptOutcome
 from aifactory.engine.context import Factory
 from aifactory.engine.round import RoundOutcome
 from aifactory.engine.run import Learned
-from aifactory.errors import FactoryError
+from aifactory.errors import CheckError, FactoryError
 from aifactory.providers.calls import CallScope
 from aifactory.roles.distiller import Candidate, Observed, distill
 
@@ -222,15 +222,20 @@ async def _proven(
         for name in scene.passing
     ]
     good.append(CommitTreeSource(factory.git.path, scene.base, label="base commit"))
-    proof = await prove(
-        lesson_id,
-        check,
-        bad=bad,
-        good=good,
-        workers=factory.kit.config.checks.workers,
-        command_timeout=factory.kit.config.checks.command_timeout,
-        env=factory.command_env,
-    )
+    try:
+        proof = await prove(
+            lesson_id,
+            check,
+            bad=bad,
+            good=good,
+            workers=factory.kit.config.checks.workers,
+            command_timeout=factory.kit.config.checks.command_timeout,
+            env=factory.command_env,
+        )
+    except CheckError as error:
+        # The model wrote a rule ast-grep cannot run: the lesson keeps its prose, the ledger says why.
+        _note(factory, scene, lesson_id, LessonActivity.CHECK_REJECTED, str(error), attempt=observed.attempt)
+        return None
     activity = LessonActivity.CHECK_PROVEN if proof.accepted else LessonActivity.CHECK_REJECTED
     _note(factory, scene, lesson_id, activity, proof.reason, attempt=observed.attempt)
     return check if proof.accepted else None

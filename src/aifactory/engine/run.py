@@ -153,7 +153,7 @@ async def _rounds(
             )
             return RunState.FAILED, (
                 f"no attempt passed in round {number}, and its findings changed none of the factory's "
-                f"inputs, so another round would repeat it{waiting}"
+                f"inputs ({learned.summary}), so another round would repeat it{waiting}"
             )
         number += 1
         plan = await replan(number)
