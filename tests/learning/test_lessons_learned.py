@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -83,6 +84,14 @@ def test_a_proposed_lesson_is_not_injected_and_its_topic_strengthens_it_instead_
         assert lesson.id == "stream-csv"
         assert lesson.status is LessonStatus.PROPOSED
         assert lesson.counters.flagged == 2
+
+        # Judged before it is accepted: a replay that takes the proposed lesson as active passes.
+        replayed = sim.cli("replay", "--with", "stream-csv", "--json")
+        assert replayed.returncode == 0, replayed.stderr
+        [result] = json.loads(replayed.stdout)["results"]
+        assert (result["first_passed"], result["passed"]) == (False, True)
+        assert result["blueprint"].endswith("+stream-csv")
+        assert held(sim)[0].status is LessonStatus.PROPOSED
 
         accepted = sim.cli("lessons", "accept", "stream-csv")
         assert accepted.returncode == 0, accepted.stderr
