@@ -50,7 +50,7 @@ def test_the_project_file_overrides_the_user_file_which_overrides_defaults(tmp_p
     config = load_config(project, overrides={"run": {"max_parallel": 9}})
     assert config.run.attempts == 7
     assert config.run.max_parallel == 9
-    assert config.roles[Role.EXECUTOR].model == "local:qwen3-coder"
+    assert config.roles[Role.EXECUTOR].model == ("local:qwen3-coder",)
     assert config.roles[Role.PLANNER].model == FactoryConfig().roles[Role.PLANNER].model
 
 

@@ -57,21 +57,48 @@ class ModelRef(_Section):
         return f"{self.provider}:{self.model}"
 
 
-class RoleConfig(_Section):
-    """Which model plays a role, and how much it may write per answer."""
+def _choices(value: str | list[str]) -> tuple[str, ...]:
+    listed = [value] if isinstance(value, str) else value
+    if not listed:
+        raise ValueError("name at least one model, as 'provider:model' or a list of them, first choice first")
+    return tuple(str(ModelRef.parse(item)) for item in listed)
 
-    model: str
+
+class RoleConfig(_Section):
+    """Which models play a role, in order of preference, and how much each may write per answer.
+
+    `model` is one `provider:model` or a list: the pool uses the first choice that is not cooling
+    down after a limit. `complex`, for the executor, is the list used for steps the plan reviewer
+    judged complex (a stronger model), `model` serving the simple ones.
+    """
+
+    model: tuple[str, ...]
+    complex: tuple[str, ...] = ()
     max_tokens: int = Field(default=8192, gt=0)
     temperature: float | None = Field(default=None, ge=0, le=2)
 
-    @field_validator("model")
+    @field_validator("model", mode="before")
     @classmethod
-    def _model(cls, value: str) -> str:
-        return str(ModelRef.parse(value))
+    def _model(cls, value: str | list[str]) -> tuple[str, ...]:
+        return _choices(value)
+
+    @field_validator("complex", mode="before")
+    @classmethod
+    def _complex(cls, value: str | list[str]) -> tuple[str, ...]:
+        return _choices(value) if value else ()
 
     @property
     def ref(self) -> ModelRef:
-        return ModelRef.parse(self.model)
+        """The first choice."""
+        return ModelRef.parse(self.model[0])
+
+    def choices(self, *, complex_step: bool = False) -> tuple[ModelRef, ...]:
+        chosen = self.complex if complex_step and self.complex else self.model
+        return tuple(ModelRef.parse(item) for item in chosen)
+
+    @property
+    def every_choice(self) -> tuple[ModelRef, ...]:
+        return tuple(ModelRef.parse(item) for item in dict.fromkeys((*self.model, *self.complex)))
 
 
 class RunConfig(_Section):
@@ -80,6 +107,8 @@ class RunConfig(_Section):
     model_retries: int = Field(default=3, ge=0, le=10)
     retry_backoff: float = Field(default=1.0, gt=0, le=60)
     output_retries: int = Field(default=2, ge=0, le=10)
+    cooldown: float = Field(default=60.0, gt=0, le=86_400)
+    max_wait: float = Field(default=900.0, ge=0, le=86_400)
     rounds: int = Field(default=3, ge=1, le=20)
     worktrees: str = ""
 
@@ -129,13 +158,13 @@ class ChecksConfig(_Section):
 
 
 def _default_roles() -> dict[Role, RoleConfig]:
-    sonnet = "anthropic:claude-sonnet-5-5"
+    sonnet = ("anthropic:claude-sonnet-5-5",)
     return {
         Role.PLANNER: RoleConfig(model=sonnet),
         Role.PLAN_REVIEWER: RoleConfig(model=sonnet),
         Role.EXECUTOR: RoleConfig(model=sonnet),
         Role.PLAN_VERIFIER: RoleConfig(model=sonnet),
-        Role.ASK_VERIFIER: RoleConfig(model="openai:gpt-6.1-sol"),
+        Role.ASK_VERIFIER: RoleConfig(model=("openai:gpt-6.1-sol",)),
         Role.DISTILLER: RoleConfig(model=sonnet),
     }
 
@@ -161,13 +190,14 @@ class FactoryConfig(_Section):
     @model_validator(mode="after")
     def _roles_use_known_providers(self) -> FactoryConfig:
         for role, role_config in self.roles.items():
-            provider = role_config.ref.provider
-            if provider not in self.providers:
+            for ref in role_config.every_choice:
+                if ref.provider in self.providers:
+                    continue
                 known = ", ".join(sorted(self.providers)) or "none"
                 raise PydanticCustomError(
                     "unknown_provider",
                     "names provider '{provider}', which is not configured (configured: {known}); "
                     "add [providers.{provider}] or pick a configured one",
-                    {"provider": provider, "known": known, "loc": ("roles", role.value, "model")},
+                    {"provider": ref.provider, "known": known, "loc": ("roles", role.value, "model")},
                 )
         return self

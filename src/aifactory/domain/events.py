@@ -132,6 +132,44 @@ class ModelCalled(_Event):
     error: str | None = None
 
 
+class ProviderCooled(_Event):
+    """A provider hit a limit: no role uses it before `until` (kept in the ledger for every run)."""
+
+    kind: Literal["provider-cooled"] = "provider-cooled"
+    provider: str
+    until: datetime
+    reason: str
+    role: Role
+    run_id: str | None = None
+    attempt: str | None = None
+    step: int | None = None
+
+
+class ProviderSwitched(_Event):
+    """A role's request went to its next model choice because the one before could not serve it."""
+
+    kind: Literal["provider-switched"] = "provider-switched"
+    role: Role
+    from_provider: str
+    to_provider: str
+    to_model: str
+    reason: str
+    run_id: str | None = None
+    attempt: str | None = None
+    step: int | None = None
+
+
+class PoolWaiting(_Event):
+    """Every choice of a role is cooling down: the request waits until the earliest is back."""
+
+    kind: Literal["pool-waiting"] = "pool-waiting"
+    role: Role
+    until: datetime
+    run_id: str | None = None
+    attempt: str | None = None
+    step: int | None = None
+
+
 class VerdictReached(_Event):
     kind: Literal["verdict-reached"] = "verdict-reached"
     run_id: str
@@ -184,6 +222,9 @@ Event = Annotated[
     | StepStarted
     | StepFinished
     | ModelCalled
+    | ProviderCooled
+    | ProviderSwitched
+    | PoolWaiting
     | VerdictReached
     | LessonNoted
     | RunFinished,

@@ -125,7 +125,7 @@ async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[Don
             env=factory.command_env,
         )
         try:
-            outcome = await agent_for(factory.kit, scope).run_step(request)
+            outcome = await agent_for(factory.kit, scope, step.complexity).run_step(request)
             trailers = f"Factory-Run: {job.run_id}\nFactory-Attempt: {job.attempt}\n"
             message = f"step {number}/{total}: {step.title}\n\n{outcome.summary}\n\n{trailers}"
             commit = await worktree.commit_all(message)

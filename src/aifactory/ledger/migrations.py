@@ -158,9 +158,28 @@ CREATE INDEX lesson_events_by_lesson ON lesson_events (lesson, at);
 CREATE INDEX lesson_events_by_run ON lesson_events (run_id);
 """
 
+_PROVIDER_EVENTS = """
+CREATE TABLE provider_events (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    other TEXT,
+    role TEXT NOT NULL,
+    until TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    run_id TEXT,
+    attempt TEXT,
+    step INTEGER,
+    at TEXT NOT NULL
+);
+CREATE INDEX provider_events_by_provider ON provider_events (provider, kind, until);
+CREATE INDEX provider_events_by_run ON provider_events (run_id);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("m001_initial", _INITIAL),
     ("m002_rounds_and_lessons", _ROUNDS_AND_LESSONS),
+    ("m003_provider_events", _PROVIDER_EVENTS),
 )
 """Every migration ever shipped, oldest first. Append only."""
 

@@ -15,6 +15,9 @@ from aifactory.domain.events import (
     LessonNoted,
     ModelCalled,
     PlanWritten,
+    PoolWaiting,
+    ProviderCooled,
+    ProviderSwitched,
     RoundFinished,
     RoundStarted,
     RunFinished,
@@ -43,6 +46,8 @@ def write_event(db: sqlite3.Connection, event: Event, *, owner: Owner) -> None:
     match event:
         case RunStarted():
             _run_started(db, event, owner)
+        case ProviderCooled() | ProviderSwitched() | PoolWaiting():
+            _provider_event(db, event)
         case PlanWritten() | RoundStarted() | RoundFinished() | LessonNoted() | RunFinished():
             _write_run_event(db, event)
         case _:
@@ -86,6 +91,44 @@ def _write_attempt_event(
             _verdict_reached(db, event)
         case _:
             assert_never(event)
+
+
+def _provider_event(db: sqlite3.Connection, event: ProviderCooled | ProviderSwitched | PoolWaiting) -> None:
+    """Cooldowns, switches and waits in one table: the pool reads cooldowns back from it."""
+    other: str | None = None
+    until: str | None = None
+    match event:
+        case ProviderCooled():
+            provider, until, reason = event.provider, _timestamp(event.until), event.reason
+        case ProviderSwitched():
+            provider, other, reason = event.from_provider, event.to_provider, event.reason
+        case PoolWaiting():
+            provider, other, until, reason = (
+                "*",
+                None,
+                _timestamp(event.until),
+                "every choice is cooling down",
+            )
+        case _:
+            assert_never(event)
+    db.execute(
+        """
+        INSERT INTO provider_events (kind, provider, other, role, until, reason, run_id, attempt, step, at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        (
+            event.kind,
+            provider,
+            other,
+            event.role.value,
+            until,
+            reason,
+            event.run_id,
+            event.attempt,
+            event.step,
+            _timestamp(event.at),
+        ),
+    )
 
 
 def _run_started(db: sqlite3.Connection, event: RunStarted, owner: Owner) -> None:

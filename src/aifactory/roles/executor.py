@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aifactory.agents.base import Agent, StepJob
 from aifactory.agents.builtin import BuiltinAgent
-from aifactory.domain.plan import Plan
+from aifactory.domain.plan import Complexity, Plan
 from aifactory.domain.run import Role
 from aifactory.providers.calls import CallScope
 from aifactory.roles.kit import RoleKit
@@ -24,10 +24,11 @@ class DoneStep:
     commit: str
 
 
-def agent_for(kit: RoleKit, scope: CallScope) -> Agent:
-    """The agent that carries out steps for this scope (the built-in one; external CLIs come later)."""
+def agent_for(kit: RoleKit, scope: CallScope, complexity: Complexity) -> Agent:
+    """The agent that carries out a step (the built-in one; external CLIs come later), on the models
+    the configuration routes steps of this complexity to."""
     return BuiltinAgent(
-        kit.catalog.model(Role.EXECUTOR, scope),
+        kit.catalog.model(Role.EXECUTOR, scope, complex_step=complexity is Complexity.COMPLEX),
         settings=kit.catalog.settings(Role.EXECUTOR),
         output_retries=kit.output_retries,
     )

@@ -8,8 +8,9 @@ first model is asked for, not with this module. A role's model call itself is `r
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,34 +31,42 @@ if TYPE_CHECKING:
 class ModelCatalog:
     """Hands each role its configured model, wrapped for recording and retries, providers opened once."""
 
-    def __init__(self, config: FactoryConfig, env: Mapping[str, str], sink: EventSink) -> None:
+    def __init__(
+        self,
+        config: FactoryConfig,
+        env: Mapping[str, str],
+        sink: EventSink,
+        cooling: Callable[[], Mapping[str, datetime]],
+    ) -> None:
         self._config = config
         self._env = env
         self._sink = sink
+        self._cooling = cooling
         self._providers: dict[str, Provider] = {}
         self._models: dict[str, Model] = {}
 
     def check(self, roles: Iterable[Role]) -> None:
         """Open the providers these roles need now, so a missing key fails before any work starts."""
         for role in roles:
-            self._provider(role)
+            for ref in self._config.roles[role].every_choice:
+                self._provider(role, ref.provider)
 
-    def model(self, role: Role, scope: CallScope) -> Model:
-        ref = self._config.roles[role].ref
-        key = str(ref)
-        if key not in self._models:
-            self._models[key] = self._provider(role).model(ref.model)
+    def model(self, role: Role, scope: CallScope, *, complex_step: bool = False) -> Model:
+        """The role's choices as one pooled model; `complex_step` picks the executor's `complex` list."""
+        choices = []
+        for ref in self._config.roles[role].choices(complex_step=complex_step):
+            key = str(ref)
+            if key not in self._models:
+                self._models[key] = self._provider(role, ref.provider).model(ref.model)
+            choices.append((ref.provider, self._models[key]))
         run = self._config.run
         # Imported at the first model, not with this module: it loads pydantic-ai (see above).
-        calls = importlib.import_module("aifactory.providers.calls")
-        model: Model = calls.wrapped(
-            self._models[key],
-            provider=ref.provider,
-            role=role,
-            scope=scope,
-            sink=self._sink,
-            retries=run.model_retries,
-            backoff=run.retry_backoff,
+        pool = importlib.import_module("aifactory.providers.pool")
+        policy = pool.PoolPolicy(
+            retries=run.model_retries, backoff=run.retry_backoff, cooldown=run.cooldown, max_wait=run.max_wait
+        )
+        model: Model = pool.pooled(
+            choices, role=role, scope=scope, sink=self._sink, cooling=self._cooling, policy=policy
         )
         return model
 
@@ -68,8 +77,7 @@ class ModelCatalog:
             settings["temperature"] = role_config.temperature
         return settings
 
-    def _provider(self, role: Role) -> Provider:
-        name = self._config.roles[role].ref.provider
+    def _provider(self, role: Role, name: str) -> Provider:
         if name not in self._providers:
             self._providers[name] = open_provider(
                 name,

@@ -15,6 +15,7 @@ from aifactory.config import FactoryConfig, load_config
 from aifactory.domain.events import EventBus, EventSink
 from aifactory.domain.lesson import LessonTrial
 from aifactory.errors import UserError
+from aifactory.ledger.cooldowns import cooling
 from aifactory.ledger.store import Ledger
 from aifactory.roles.kit import ModelCatalog, RoleKit
 from aifactory.workspace.git import Git
@@ -120,7 +121,12 @@ def session(
     kit = RoleKit(
         config=project.config,
         blueprint=Blueprint(project.blueprint_dir),
-        catalog=ModelCatalog(project.config, os.environ if env is None else env, events),
+        catalog=ModelCatalog(
+            project.config,
+            os.environ if env is None else env,
+            events,
+            cooling=lambda: {name: rest.until for name, rest in cooling(ledger).items()},
+        ),
         repo=project.root,
     )
     try:

@@ -1,0 +1,273 @@
+"""The pool: a role's ordered model choices, kept working while providers' limits come and go.
+
+The one place retries happen. A request goes to the first choice that is not cooling down. A server
+error or a dropped connection is retried on the same provider with jittered backoff (honouring
+retry-after). A limit (429 rate limit, 529 overload, an exhausted quota) cools the provider down
+until its reset time and the request moves to the next choice at once, with the conversation made
+portable (another provider cannot verify the first one's signed thinking). When every choice is
+cooling down the request waits for the earliest reset, up to `max_wait`. Cooldowns are events, so
+the ledger keeps them and every other run, in this process or another, reads them back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pydantic_ai
+from pydantic_ai import exceptions as ai_errors
+from pydantic_ai.messages import ModelMessage, ModelResponse, ThinkingPart
+from pydantic_ai.models import Model, ModelRequestParameters
+from pydantic_ai.models.wrapper import WrapperModel
+from pydantic_ai.settings import ModelSettings
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from aifactory.domain.events import EventSink, PoolWaiting, ProviderCooled, ProviderSwitched
+from aifactory.domain.run import Role
+from aifactory.errors import ModelError
+from aifactory.providers.calls import CallScope, RecordedModel, describe
+
+RETRIED: tuple[type[Exception], ...] = (
+    ai_errors.ModelServerError,
+    ai_errors.ModelConnectionError,
+    ai_errors.ModelRequestTimeout,
+)
+"""Failures of one request that the same provider may not repeat: try it again after a pause."""
+
+LIMITS: tuple[type[Exception], ...] = (
+    ai_errors.ModelRateLimitError,
+    ai_errors.ModelUnavailableError,
+    ai_errors.ModelQuotaExceededError,
+)
+"""The provider says not now (or not until the quota resets): cool it down, use the next choice."""
+
+_MAX_BACKOFF = 60.0
+_QUOTA_COOLDOWN = timedelta(hours=1)
+"""An exhausted quota or spend limit is never retried soon; without a reset time, rest an hour."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One model a role may use: its provider's name (as configured) and the recorded model."""
+
+    provider: str
+    model: Model
+
+
+Cooling = Callable[[], Mapping[str, datetime]]
+"""Providers cooling down right now and until when: read from the ledger at each request."""
+
+
+@dataclass(frozen=True)
+class PoolPolicy:
+    retries: int
+    backoff: float
+    cooldown: float
+    """Seconds of rest after a limit that named no retry-after."""
+    max_wait: float
+
+
+def pooled(
+    choices: Sequence[tuple[str, Model]],
+    *,
+    role: Role,
+    scope: CallScope,
+    sink: EventSink,
+    cooling: Cooling,
+    policy: PoolPolicy,
+) -> Model:
+    """A role's choices as the factory hands them to it: each request recorded, limits failed over.
+
+    The factory owns its terminal, so pydantic-ai's first-run banner is turned off here, where every
+    model the factory runs is made.
+    """
+    pydantic_ai.BANNER_ENABLED = False
+    recorded = [
+        Choice(provider=name, model=RecordedModel(model, provider=name, scope=scope, sink=sink))
+        for name, model in choices
+    ]
+    return PooledModel(recorded, role=role, scope=scope, sink=sink, cooling=cooling, policy=policy)
+
+
+class PooledModel(WrapperModel):
+    """Serves a role's requests from its first available choice; see the module docstring."""
+
+    def __init__(
+        self,
+        choices: Sequence[Choice],
+        *,
+        role: Role,
+        scope: CallScope,
+        sink: EventSink,
+        cooling: Cooling,
+        policy: PoolPolicy,
+    ) -> None:
+        super().__init__(choices[0].model)
+        self._choices = tuple(choices)
+        self._role = role
+        self._scope = scope
+        self._sink = sink
+        self._cooling = cooling
+        self._policy = policy
+        self._current = choices[0]
+        self._rested: dict[str, datetime] = {}
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        while True:
+            resting = self._resting()
+            available = [choice for choice in self._choices if choice.provider not in resting]
+            if not available:
+                await self._wait(resting)
+                continue
+            choice = available[0]
+            if choice is not self._current:
+                self._switch(choice, resting)
+            try:
+                return await self._retrying(
+                    choice, _portable(messages, choice), model_settings, model_request_parameters
+                )
+            except LIMITS as error:
+                self._cool(choice, error)
+            except RETRIED as error:
+                if len(available) == 1:
+                    raise ModelError(self._explain(choice, error), retryable=True) from error
+                self._cool(choice, error)
+            except ai_errors.ModelAPIError as error:
+                raise ModelError(self._explain(choice, error), retryable=False) from error
+
+    async def _retrying(
+        self,
+        choice: Choice,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._policy.retries + 1),
+            wait=_Wait(self._policy.backoff),
+            retry=retry_if_exception_type(RETRIED),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await choice.model.request(messages, model_settings, model_request_parameters)
+        raise AssertionError("tenacity ends in a return or a raise")
+
+    def _resting(self) -> dict[str, datetime]:
+        now = datetime.now(UTC)
+        resting = {name: until for name, until in self._cooling().items() if until > now}
+        for name, until in self._rested.items():
+            if until > now:
+                resting[name] = max(until, resting.get(name, until))
+        return resting
+
+    def _cool(self, choice: Choice, error: Exception) -> None:
+        now = datetime.now(UTC)
+        asked = getattr(error, "retry_after", None)
+        if asked:
+            until = now + timedelta(seconds=float(asked))
+        elif isinstance(error, ai_errors.ModelQuotaExceededError):
+            until = now + _QUOTA_COOLDOWN
+        else:
+            until = now + timedelta(seconds=self._policy.cooldown)
+        self._rested[choice.provider] = until
+        self._sink(
+            ProviderCooled(
+                provider=choice.provider,
+                until=until,
+                reason=describe(error),
+                role=self._role,
+                run_id=self._scope.run_id,
+                attempt=self._scope.attempt,
+                step=self._scope.step,
+            )
+        )
+
+    def _switch(self, choice: Choice, resting: Mapping[str, datetime]) -> None:
+        previous = self._current
+        why = (
+            f"{previous.provider} is cooling down until {resting[previous.provider]:%H:%M:%S} UTC"
+            if (previous.provider in resting)
+            else f"{previous.provider} is available again"
+        )
+        self._sink(
+            ProviderSwitched(
+                role=self._role,
+                from_provider=previous.provider,
+                to_provider=choice.provider,
+                to_model=choice.model.model_name,
+                reason=why,
+                run_id=self._scope.run_id,
+                attempt=self._scope.attempt,
+                step=self._scope.step,
+            )
+        )
+        self._current = choice
+
+    async def _wait(self, resting: Mapping[str, datetime]) -> None:
+        """Sleep until the earliest choice is back; cancelling (Ctrl-C) interrupts the sleep."""
+        until = min(resting[choice.provider] for choice in self._choices)
+        remaining = (until - datetime.now(UTC)).total_seconds()
+        if remaining > self._policy.max_wait:
+            listed = ", ".join(f"{name} until {when:%H:%M:%S} UTC" for name, when in sorted(resting.items()))
+            raise ModelError(
+                f"every model choice of role {self._role.value} is cooling down ({listed}), longer than "
+                f"[run] max_wait = {self._policy.max_wait:.0f}s allows; add a choice under "
+                f"[roles.{self._role.value}] model, or resume the run after the reset",
+                retryable=True,
+            )
+        self._sink(
+            PoolWaiting(
+                role=self._role,
+                until=until,
+                run_id=self._scope.run_id,
+                attempt=self._scope.attempt,
+                step=self._scope.step,
+            )
+        )
+        await asyncio.sleep(max(remaining, 0.0))
+
+    def _explain(self, choice: Choice, error: Exception) -> str:
+        who = f"provider {choice.provider!r} (model {choice.model.model_name!r}, role {self._role.value})"
+        fix = f"[roles.{self._role.value}] model in .factory/config.toml"
+        if isinstance(error, ai_errors.ModelAuthenticationError):
+            return f"{who} refused the API key ({describe(error)}): check the key its api_key_env names"
+        if isinstance(error, ai_errors.ModelNotFoundError):
+            return f"{who}: the provider does not know this model ({describe(error)}); fix {fix}"
+        if isinstance(error, RETRIED):
+            tries = self._policy.retries + 1
+            return f"{who} failed {tries} time(s) in a row, last: {describe(error)}"
+        return f"{who} failed: {describe(error)}"
+
+
+def _portable(messages: list[ModelMessage], choice: Choice) -> list[ModelMessage]:
+    """The conversation as another provider can take it: thinking another provider signed is dropped."""
+    system = choice.model.system
+    return [
+        dataclasses.replace(message, parts=[p for p in message.parts if not isinstance(p, ThinkingPart)])
+        if isinstance(message, ModelResponse) and message.provider_name not in (None, system)
+        else message
+        for message in messages
+    ]
+
+
+class _Wait:
+    """Jittered exponential backoff from `base` seconds, but never shorter than the provider's retry-after."""
+
+    def __init__(self, base: float) -> None:
+        self._backoff = wait_random_exponential(multiplier=base, max=_MAX_BACKOFF)
+
+    def __call__(self, state: RetryCallState) -> float:
+        backoff = float(self._backoff(state))
+        error = state.outcome.exception() if state.outcome else None
+        asked = getattr(error, "retry_after", None)
+        return min(_MAX_BACKOFF, max(backoff, float(asked))) if asked else backoff
