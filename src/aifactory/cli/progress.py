@@ -22,6 +22,8 @@ from aifactory.domain.events import (
     LessonActivity,
     LessonNoted,
     ModelCalled,
+    PoolWaiting,
+    ProviderSwitched,
     RoundStarted,
     RunStarted,
     StepFinished,
@@ -117,6 +119,17 @@ class Progress:
             verdict = event.verdict
             mark = "pass" if verdict.passed else "REJECT"
             self._say(f"{event.attempt}: {verdict.source} → {mark} ({len(verdict.findings)} finding(s))")
+        elif isinstance(event, ProviderSwitched):
+            where = f"{event.attempt} step {event.step}" if event.attempt else "planning"
+            self._announce(
+                f"{where}: {event.role.value} moves from {event.from_provider} to {event.to_provider} "
+                f"({event.to_model}): {event.reason}"
+            )
+        elif isinstance(event, PoolWaiting):
+            self._announce(
+                f"{event.role.value}: every model choice is cooling down; waiting until "
+                f"{event.until.astimezone():%H:%M:%S} (Ctrl-C stops the run; its commits are kept)"
+            )
         elif isinstance(event, RoundStarted):
             carried = ", ".join(event.lessons) or "no lessons"
             self._announce(f"round {event.round} · blueprint {event.blueprint} · plan carries {carried}")
