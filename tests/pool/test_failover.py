@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -146,3 +147,17 @@ async def _plan(sim: SimProject) -> list[Path]:
     with sim.session(project) as current:
         planned = await plan_ask(current, "Write the notes", [], no_answers)
     return [planned.path]
+
+
+def test_models_lists_each_provider_its_state_and_its_roles(limited: SimProject) -> None:
+    plan_and_run(limited, attempts=1)
+    listed = limited.cli("models", "--json")
+    assert listed.returncode == 0, listed.stderr
+    states = {state["provider"]: state for state in json.loads(listed.stdout)}
+    assert states["sim"]["state"].startswith("cooling down until")
+    assert "HTTP 429" in states["sim"]["state"]
+    assert states["sim-openai"]["state"] == "ready"
+    executor = [use for use in states["sim-openai"]["uses"] if use["role"] == "executor"]
+    assert executor == [{"role": "executor", "model": "gpt-6.1-sol", "choice": 2, "complex_steps": False}]
+    unset = limited.cli("models", env={"FACTORY_TEST_KEY": ""})
+    assert "no key: FACTORY_TEST_KEY is not set" in unset.stdout

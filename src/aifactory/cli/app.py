@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keep": ("aifactory.cli.branches", "keep"),
     "clean": ("aifactory.cli.branches", "clean"),
     "check": ("aifactory.cli.checking", "check_command"),
+    "models": ("aifactory.cli.models", "models"),
     "stats": ("aifactory.cli.stats", "stats"),
     "replay": ("aifactory.cli.replay", "replay_command"),
     "demo": ("aifactory.cli.demo", "demo"),

@@ -97,6 +97,10 @@ class RoleConfig(_Section):
         return tuple(ModelRef.parse(item) for item in chosen)
 
     @property
+    def complex_choices(self) -> tuple[ModelRef, ...]:
+        return tuple(ModelRef.parse(item) for item in self.complex)
+
+    @property
     def every_choice(self) -> tuple[ModelRef, ...]:
         return tuple(ModelRef.parse(item) for item in dict.fromkeys((*self.model, *self.complex)))
 
