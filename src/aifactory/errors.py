@@ -16,6 +16,7 @@ place (`cli/errors.py`); the message always names what is wrong and how to fix i
     ├── GitError                  a git command failed (exit 1)
     ├── ModelError                a provider failed after bounded retries (retryable: a later try may work)
     │   └── RoleOutputError       a model kept answering in the wrong shape (not retryable)
+    ├── BudgetExceeded            a run's or attempt's cost or token budget is spent (not retryable)
     ├── StepError                 a step did not finish (turn limit, refused tool, model error)
     └── Interrupted               Ctrl-C or a signal stopped the work (exit 130)
 """
@@ -106,3 +107,7 @@ class StepError(FactoryError):
 
 class Interrupted(FactoryError):
     """The user or a signal stopped the work; what was committed stays."""
+
+
+class BudgetExceeded(FactoryError):
+    """A run or attempt spent its budget: new model requests are refused, the work done is kept."""

@@ -161,3 +161,13 @@ def test_models_lists_each_provider_its_state_and_its_roles(limited: SimProject)
     assert executor == [{"role": "executor", "model": "gpt-6.1-sol", "choice": 2, "complex_steps": False}]
     unset = limited.cli("models", env={"FACTORY_TEST_KEY": ""})
     assert "no key: FACTORY_TEST_KEY is not set" in unset.stdout
+
+
+def test_a_token_budget_stops_new_work_and_says_so(tmp_path: Path) -> None:
+    with sim_project(tmp_path, scripted_team(steps=2), run={"attempts": 1}) as sim:
+        ran = sim.cli("run", "Write the notes", "--no-interactive", "--max-tokens", "1")
+        assert ran.returncode == 1
+        assert "budget reached: the run has used" in ran.stdout
+        assert "(set by --max-tokens)" in ran.stdout
+        executed = _calls(sim, "select count(*) from model_calls where role = 'executor'")
+        assert executed == [(1,)], "the request after the budget was spent never went out"

@@ -42,6 +42,14 @@ def run(
             help="Rounds at most: when no attempt passes, findings become lessons and the plan is rewritten.",
         ),
     ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option("--max-cost", min=0, help="USD the run may spend on models; new requests stop there."),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option("--max-tokens", min=0, help="Tokens the run may use; new requests stop there."),
+    ] = None,
     no_interactive: Annotated[
         bool, typer.Option("--no-interactive", help="With an ask: never ask questions at the terminal.")
     ] = False,
@@ -57,7 +65,9 @@ def run(
             if is_plan
             else RunStart(ask=target, context=[opts.path(c) for c in context or []])
         )
-        project = await open_project(opts.repo)
+        budget = {"max_cost": max_cost, "max_tokens": max_tokens}
+        overrides = {"run": {key: value for key, value in budget.items() if value is not None}}
+        project = await open_project(opts.repo, overrides=overrides)
         with Progress(console) as progress, session(project, progress) as current:
             outcome = await run_service(
                 current,

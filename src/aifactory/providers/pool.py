@@ -61,6 +61,9 @@ class Choice:
 Cooling = Callable[[], Mapping[str, datetime]]
 """Providers cooling down right now and until when: read from the ledger at each request."""
 
+Guard = Callable[[CallScope], None]
+"""Raises `BudgetExceeded` when the caller's run or attempt may spend no more."""
+
 
 @dataclass(frozen=True)
 class PoolPolicy:
@@ -78,6 +81,7 @@ def pooled(
     scope: CallScope,
     sink: EventSink,
     cooling: Cooling,
+    guard: Guard,
     policy: PoolPolicy,
 ) -> Model:
     """A role's choices as the factory hands them to it: each request recorded, limits failed over.
@@ -90,7 +94,9 @@ def pooled(
         Choice(provider=name, model=RecordedModel(model, provider=name, scope=scope, sink=sink))
         for name, model in choices
     ]
-    return PooledModel(recorded, role=role, scope=scope, sink=sink, cooling=cooling, policy=policy)
+    return PooledModel(
+        recorded, role=role, scope=scope, sink=sink, cooling=cooling, guard=guard, policy=policy
+    )
 
 
 class PooledModel(WrapperModel):
@@ -104,9 +110,11 @@ class PooledModel(WrapperModel):
         scope: CallScope,
         sink: EventSink,
         cooling: Cooling,
+        guard: Guard,
         policy: PoolPolicy,
     ) -> None:
         super().__init__(choices[0].model)
+        self._guard = guard
         self._choices = tuple(choices)
         self._role = role
         self._scope = scope
@@ -122,6 +130,7 @@ class PooledModel(WrapperModel):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
+        self._guard(self._scope)
         while True:
             resting = self._resting()
             available = [choice for choice in self._choices if choice.provider not in resting]

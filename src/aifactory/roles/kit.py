@@ -37,11 +37,13 @@ class ModelCatalog:
         env: Mapping[str, str],
         sink: EventSink,
         cooling: Callable[[], Mapping[str, datetime]],
+        guard: Callable[[CallScope], None],
     ) -> None:
         self._config = config
         self._env = env
         self._sink = sink
         self._cooling = cooling
+        self._guard = guard
         self._providers: dict[str, Provider] = {}
         self._models: dict[str, Model] = {}
 
@@ -66,7 +68,13 @@ class ModelCatalog:
             retries=run.model_retries, backoff=run.retry_backoff, cooldown=run.cooldown, max_wait=run.max_wait
         )
         model: Model = pool.pooled(
-            choices, role=role, scope=scope, sink=self._sink, cooling=self._cooling, policy=policy
+            choices,
+            role=role,
+            scope=scope,
+            sink=self._sink,
+            cooling=self._cooling,
+            guard=self._guard,
+            policy=policy,
         )
         return model
 

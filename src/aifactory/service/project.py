@@ -7,20 +7,25 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aifactory.blueprint.store import Blueprint
 from aifactory.config import FactoryConfig, load_config
+from aifactory.domain.budget import Budget, Spending
 from aifactory.domain.events import EventBus, EventSink
 from aifactory.domain.lesson import LessonTrial
-from aifactory.errors import UserError
+from aifactory.errors import BudgetExceeded, UserError
 from aifactory.ledger.cooldowns import cooling
 from aifactory.ledger.store import Ledger
 from aifactory.roles.kit import ModelCatalog, RoleKit
 from aifactory.workspace.git import Git
 from aifactory.workspace.process import scrubbed_env
 from aifactory.workspace.worktree import worktree_root
+
+if TYPE_CHECKING:
+    from aifactory.providers.calls import CallScope
 
 FACTORY_DIR = ".factory"
 PLANS_DIR = "plans"
@@ -82,6 +87,26 @@ async def open_project(path: Path, *, overrides: Mapping[str, Any] | None = None
     return Project(root=root, git=git, config=load_config(path, overrides=overrides))
 
 
+def budget_of(config: FactoryConfig) -> Budget:
+    """The budget the configuration sets; 0 means no limit."""
+    run = config.run
+    return Budget(
+        run_cost=Decimal(str(run.max_cost)) if run.max_cost else None,
+        run_tokens=run.max_tokens or None,
+        attempt_cost=Decimal(str(run.attempt_max_cost)) if run.attempt_max_cost else None,
+        attempt_tokens=run.attempt_max_tokens or None,
+    )
+
+
+def _guard(spending: Spending) -> Callable[[CallScope], None]:
+    def guard(scope: CallScope) -> None:
+        reason = spending.exceeded(scope.run_id, scope.attempt)
+        if reason is not None:
+            raise BudgetExceeded(reason)
+
+    return guard
+
+
 def _to_stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -116,6 +141,8 @@ def session(
     """Open the ledger for one command; every model call and run event is recorded in it."""
     ledger = Ledger.open(project.ledger_path)
     events = EventBus(ledger.record)
+    spending = Spending(budget_of(project.config))
+    events.subscribe(spending)
     if sink is not None:
         events.subscribe(sink)
     kit = RoleKit(
@@ -126,6 +153,7 @@ def session(
             os.environ if env is None else env,
             events,
             cooling=lambda: {name: rest.until for name, rest in cooling(ledger).items()},
+            guard=_guard(spending),
         ),
         repo=project.root,
     )
