@@ -58,6 +58,7 @@ class ModelCatalog:
             sink=self._sink,
             retries=run.model_retries,
             backoff=run.retry_backoff,
+            price=self._config.price(ref),
         )
         return model
 
