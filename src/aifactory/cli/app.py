@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "clean": ("aifactory.cli.branches", "clean"),
     "check": ("aifactory.cli.checking", "check_command"),
     "stats": ("aifactory.cli.stats", "stats"),
+    "usage": ("aifactory.cli.usage", "usage"),
     "replay": ("aifactory.cli.replay", "replay_command"),
     "demo": ("aifactory.cli.demo", "demo"),
     "lessons": ("aifactory.cli.lessons", "app"),
