@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from aifactory.config import FactoryConfig, load_config, user_config_path
+from aifactory.config import FactoryConfig, ModelRef, load_config, user_config_path
+from aifactory.domain.prices import Price
 from aifactory.domain.run import Role
 from aifactory.errors import ConfigError
 
@@ -104,3 +106,41 @@ def test_an_unknown_role_lists_the_roles(tmp_path: Path) -> None:
     path = _write(tmp_path, '[roles.architect]\nmodel = "anthropic:x"\n')
     with pytest.raises(ConfigError, match="'plan-verifier', 'ask-verifier' or 'distiller'"):
         load_config(path)
+
+
+def test_a_price_is_read_per_provider_and_model_with_exact_decimals(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[providers.local]\nkind = "openai"\napi_key_env = "LOCAL_KEY"\n'
+        '[prices."local:qwen3.5-coder"]\ninput = 0\noutput = 0\n'
+        '[prices."anthropic:claude-sonnet-5-5"]\ninput = 3\noutput = 15.0\n'
+        "cache_write = 3.75\ncache_read = 0.3\n",
+    )
+    config = load_config(path)
+    assert config.price(ModelRef.parse("local:qwen3.5-coder")) == Price(input=Decimal(0), output=Decimal(0))
+    sonnet = config.price(ModelRef.parse("anthropic:claude-sonnet-5-5"))
+    assert sonnet is not None and sonnet.cache_read == Decimal("0.3") and sonnet.output == Decimal(15)
+    assert config.price(ModelRef.parse("openai:gpt-6.1-sol")) is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "line", "message"),
+    [
+        ('[prices."openai:gpt-4.1"]\ninput = -2\noutput = 8\n', 2, '[prices."openai:gpt-4.1"] input: '),
+        ('[prices."openai:gpt-4.1"]\ninput = 2\noutput = 8\ncache_reed = 1\n', 4, "cache_reed: unknown key"),
+        ('[prices."openai:gpt-4.1"]\ninput = 2\n', 1, '[prices."openai:gpt-4.1"] output: Field required'),
+        (
+            '[prices]\n"openai:x" = { input = "free", output = 0 }\n',
+            2,
+            "input: Input should be a valid decimal",
+        ),
+        ('[prices."bedrock:claude"]\ninput = 2\noutput = 1\n', 1, "names provider 'bedrock', which is not"),
+        ("[prices.claude]\ninput = 2\noutput = 1\n", 1, "[prices] claude: expected 'provider:model'"),
+    ],
+)
+def test_a_bad_price_names_file_line_and_key(tmp_path: Path, entry: str, line: int, message: str) -> None:
+    path = _write(tmp_path, entry)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:{line}: ")
+    assert message in str(caught.value)

@@ -38,7 +38,7 @@ def test_the_entry_point_runs_the_cli() -> None:
     assert ran.stdout.startswith("aifactory ")
 
 
-def test_factory_check_runs_without_loading_the_model_sdks(git_repo: Path) -> None:
+def test_factory_check_and_usage_run_without_loading_the_model_sdks(git_repo: Path) -> None:
     def factory(*args: str) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-X", "importtime", "-m", "aifactory", "--repo", str(git_repo), *args]
         return subprocess.run(command, capture_output=True, text=True, check=False)
@@ -49,4 +49,7 @@ def test_factory_check_runs_without_loading_the_model_sdks(git_repo: Path) -> No
     assert checked.returncode == 0, checked.stderr
     assert "0 finding(s)" in checked.stdout
     assert not _imported(checked.stderr) & set(MODEL_STACK)
+    billed = factory("usage")
+    assert billed.returncode == 0, billed.stderr
+    assert not _imported(billed.stderr) & set(MODEL_STACK)
     assert "pydantic_ai" in _imported(factory("plan", "--help").stderr)

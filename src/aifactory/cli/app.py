@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("aifactory.cli.checking", "check_command"),
     "models": ("aifactory.cli.models", "models"),
     "stats": ("aifactory.cli.stats", "stats"),
+    "usage": ("aifactory.cli.usage", "usage"),
     "replay": ("aifactory.cli.replay", "replay_command"),
     "demo": ("aifactory.cli.demo", "demo"),
     "lessons": ("aifactory.cli.lessons", "app"),

@@ -74,6 +74,9 @@ class _Line:
 
 
 def tokens(count: int) -> str:
+    """A token count in a few characters: 950, 12.3k, 4.6M."""
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f}M"
     return f"{count / 1000:.1f}k" if count >= 1000 else str(count)
 
 

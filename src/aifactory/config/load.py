@@ -14,8 +14,11 @@ from pydantic import ValidationError
 from aifactory.config.model import FactoryConfig
 from aifactory.errors import ConfigError
 
-_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+_PART = r"""(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)"""
+_DOTTED = rf"{_PART}(?:\s*\.\s*{_PART})*"
+_HEADER = re.compile(rf"^\s*\[\s*({_DOTTED})\s*\]\s*(#.*)?$")
+_KEY = re.compile(rf"^\s*({_PART})\s*=")
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def user_config_path() -> Path:
@@ -76,7 +79,7 @@ def _explain(error: ValidationError, sources: list[tuple[Path, str]], fallback: 
         problem = (
             f"unknown key {loc[-1]!r}; check its spelling against the commented defaults from `factory init`"
         )
-    elif first["type"] not in {"missing", "value_error", "unknown_provider"}:
+    elif first["type"] not in {"missing", "value_error"} and "loc" not in context:
         problem = f"{problem} (got {first['input']!r})"
     for path, text in reversed(sources):
         line = locate(text, loc)
@@ -87,9 +90,11 @@ def _explain(error: ValidationError, sources: list[tuple[Path, str]], fallback: 
 
 
 def _name(loc: tuple[str, ...]) -> str:
-    if len(loc) <= 1:
-        return loc[0] if loc else "configuration"
-    return f"[{'.'.join(loc[:-1])}] {loc[-1]}"
+    """`[table] key` as TOML spells it: a name that is not a bare key, like `sim:model`, in quotes."""
+    keys = [part if _BARE.fullmatch(part) else f'"{part}"' for part in loc]
+    if len(keys) <= 1:
+        return keys[0] if keys else "configuration"
+    return f"[{'.'.join(keys[:-1])}] {keys[-1]}"
 
 
 def locate(text: str, loc: tuple[str, ...]) -> int | None:
@@ -100,7 +105,7 @@ def locate(text: str, loc: tuple[str, ...]) -> int | None:
     for number, line in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(line)
         if header:
-            table = tuple(part.strip().strip("\"'") for part in header.group(1).split("."))
+            table = tuple(part.strip("\"'") for part in re.findall(_PART, header.group(1)))
             if table == loc and header_line is None:
                 header_line = number
             continue

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from aifactory.domain.prices import Price
 from aifactory.domain.run import Role
 
 
@@ -194,6 +195,12 @@ class FactoryConfig(_Section):
     checks: ChecksConfig = ChecksConfig()
     roles: dict[Role, RoleConfig] = Field(default_factory=_default_roles)
     providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
+    prices: dict[str, Price] = Field(default_factory=dict)
+    """Prices by `provider:model`, overriding the shipped table (genai-prices) for that model."""
+
+    def price(self, ref: ModelRef) -> Price | None:
+        """The user's price for a model, or None to let the shipped table price it."""
+        return self.prices.get(str(ref))
 
     @model_validator(mode="after")
     def _roles_use_known_providers(self) -> FactoryConfig:
@@ -209,3 +216,30 @@ class FactoryConfig(_Section):
                     {"provider": ref.provider, "known": known, "loc": ("roles", role.value, "model")},
                 )
         return self
+
+    @model_validator(mode="after")
+    def _prices_name_configured_models(self) -> FactoryConfig:
+        for key in self.prices:
+            try:
+                ref = ModelRef.parse(key)
+            except ValueError as error:
+                raise _price_key_error(key, str(error)) from None
+            if str(ref) != key:
+                raise _price_key_error(key, f"write it as '{ref}', without spaces")
+            if ref.provider not in self.providers:
+                known = ", ".join(sorted(self.providers)) or "none"
+                raise PydanticCustomError(
+                    "unknown_provider",
+                    "names provider '{provider}', which is not configured (configured: {known}); "
+                    "the part before ':' is the NAME of a [providers.NAME] table",
+                    {"provider": ref.provider, "known": known, "loc": ("prices", key)},
+                )
+        return self
+
+
+def _price_key_error(key: str, problem: str) -> PydanticCustomError:
+    return PydanticCustomError(
+        "price_key",
+        '{problem}; a price is named like the model in [roles], e.g. [prices."anthropic:claude-sonnet-5-5"]',
+        {"problem": problem, "loc": ("prices", key)},
+    )

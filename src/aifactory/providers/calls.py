@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 
 from pydantic_ai import exceptions as ai_errors
 from pydantic_ai.messages import ModelMessage, ModelResponse
@@ -19,8 +18,10 @@ from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 
 from aifactory.domain.events import EventSink, ModelCalled
+from aifactory.domain.prices import Price
 from aifactory.domain.run import Role
 from aifactory.domain.usage import Usage
+from aifactory.providers.prices import call_cost
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,19 @@ class CallScope:
 
 
 class RecordedModel(WrapperModel):
-    """Streams each request and emits one `ModelCalled` event for it, failed requests included."""
+    """Streams each request and emits one `ModelCalled` event for it, failed requests included.
 
-    def __init__(self, wrapped: Model, *, provider: str, scope: CallScope, sink: EventSink) -> None:
+    `price` is the user's price for this model (`[prices]` in the configuration), if any.
+    """
+
+    def __init__(
+        self, wrapped: Model, *, provider: str, scope: CallScope, sink: EventSink, price: Price | None
+    ) -> None:
         super().__init__(wrapped)
         self._provider_name = provider
         self._scope = scope
         self._sink = sink
+        self._price = price
 
     async def request(
         self,
@@ -59,7 +66,9 @@ class RecordedModel(WrapperModel):
         except Exception as error:
             self._emit(started, Usage(), error=describe(error))
             raise
-        self._emit(started, usage_of(response), error=None)
+        tokens = tokens_of(response)
+        cost = call_cost(response, tokens, self._price)
+        self._emit(started, tokens.model_copy(update={"cost": cost}), error=None)
         return response
 
     def _emit(self, started: float, usage: Usage, *, error: str | None) -> None:
@@ -91,22 +100,12 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def usage_of(response: ModelResponse) -> Usage:
+def tokens_of(response: ModelResponse) -> Usage:
+    """The tokens of a response as the ledger records them; pricing them is `providers.prices`' job."""
     usage = response.usage
     return Usage(
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         cache_read_tokens=usage.cache_read_tokens,
         cache_write_tokens=usage.cache_write_tokens,
-        cost=_cost(response),
     )
-
-
-def _cost(response: ModelResponse) -> Decimal | None:
-    """The provider's reported cost, else genai-prices' price for the model; None when neither knows."""
-    if response.usage.cost is not None:
-        return Decimal(response.usage.cost)
-    try:
-        return Decimal(response.cost().total_price)
-    except (LookupError, ValueError, AssertionError):
-        return None

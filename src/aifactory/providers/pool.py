@@ -27,6 +27,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from tenacity.wait import wait_random_exponential
 
 from aifactory.domain.events import EventSink, PoolWaiting, ProviderCooled, ProviderSwitched
+from aifactory.domain.prices import Price
 from aifactory.domain.run import Role
 from aifactory.errors import ModelError
 from aifactory.providers.calls import CallScope, RecordedModel, describe
@@ -75,7 +76,7 @@ class PoolPolicy:
 
 
 def pooled(
-    choices: Sequence[tuple[str, Model]],
+    choices: Sequence[tuple[str, Model, Price | None]],
     *,
     role: Role,
     scope: CallScope,
@@ -84,15 +85,15 @@ def pooled(
     guard: Guard,
     policy: PoolPolicy,
 ) -> Model:
-    """A role's choices as the factory hands them to it: each request recorded, limits failed over.
+    """A role's choices as the factory hands them to it: each request recorded and priced, limits failed over.
 
     The factory owns its terminal, so pydantic-ai's first-run banner is turned off here, where every
     model the factory runs is made.
     """
     pydantic_ai.BANNER_ENABLED = False
     recorded = [
-        Choice(provider=name, model=RecordedModel(model, provider=name, scope=scope, sink=sink))
-        for name, model in choices
+        Choice(provider=name, model=RecordedModel(model, provider=name, scope=scope, sink=sink, price=price))
+        for name, model, price in choices
     ]
     return PooledModel(
         recorded, role=role, scope=scope, sink=sink, cooling=cooling, guard=guard, policy=policy

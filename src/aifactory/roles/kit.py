@@ -60,7 +60,7 @@ class ModelCatalog:
             key = str(ref)
             if key not in self._models:
                 self._models[key] = self._provider(role, ref.provider).model(ref.model)
-            choices.append((ref.provider, self._models[key]))
+            choices.append((ref.provider, self._models[key], self._config.price(ref)))
         run = self._config.run
         # Imported at the first model, not with this module: it loads pydantic-ai (see above).
         pool = importlib.import_module("aifactory.providers.pool")
