@@ -12,7 +12,7 @@ import sys
 import threading
 
 from aifactory.testing.demo import demo_scenario
-from aifactory.testing.scenarios import Scenario
+from aifactory.testing.scenarios import LimitedFor, Scenario
 from aifactory.testing.server import FakeServer
 from aifactory.testing.team import scripted_team
 
@@ -28,8 +28,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scenario", choices=("team", "demo"), default="team", help="team: N scripted steps")
     parser.add_argument("--steps", type=int, default=3, help="steps of the scripted team's plan")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every model call")
+    parser.add_argument(
+        "--limited",
+        type=float,
+        default=0.0,
+        help="seconds during which the Anthropic server answers 429 (from its first request on)",
+    )
     args = parser.parse_args(argv)
     scenario = _scenario(args.scenario, args.steps)
+    if args.limited:
+        scenario = LimitedFor(scenario, args.limited)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with (

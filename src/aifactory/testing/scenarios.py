@@ -9,11 +9,12 @@ call scenarios from several threads at once, so the stateful ones lock.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, TypeAlias
 
-from aifactory.testing.scenario import Answer, Fault, SimRequest, no_rule_matched
+from aifactory.testing.scenario import Answer, Fault, HttpError, SimRequest, no_rule_matched
 
 
 class Scenario(Protocol):
@@ -147,4 +148,26 @@ class FaultsWhen:
                 if self._left is None or self._left > 0:
                     self._left = None if self._left is None else self._left - 1
                     return self._fault
+        return self._scenario.respond(request)
+
+
+class LimitedFor:
+    """Requests over `protocol` get a 429 with the seconds left in `retry-after` during a window that
+    opens at the first such request and lasts `seconds`: a provider whose rate limit was just hit."""
+
+    def __init__(self, scenario: Scenario, seconds: float, protocol: str = "anthropic") -> None:
+        self._scenario = scenario
+        self._seconds = seconds
+        self._protocol = protocol
+        self._opened: float | None = None
+        self._lock = threading.Lock()
+
+    def respond(self, request: SimRequest) -> Answer:
+        if request.protocol == self._protocol:
+            with self._lock:
+                now = time.monotonic()
+                self._opened = now if self._opened is None else self._opened
+                left = self._opened + self._seconds - now
+            if left > 0:
+                return HttpError(429, headers={"retry-after": f"{max(1, round(left))}"})
         return self._scenario.respond(request)
