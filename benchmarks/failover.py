@@ -68,7 +68,10 @@ async def timed(
         if len(outcome.ranking) != attempts:
             raise SystemExit(f"{len(outcome.ranking)} of {attempts} attempts passed; measured runs must pass")
         with sqlite3.connect(repo / ".factory" / "ledger.db") as db:
-            query = "select provider, count(*) from model_calls where run_id = ? and error is null group by provider"
+            query = (
+                "select provider, count(*) from model_calls"
+                " where run_id = ? and error is null group by provider"
+            )
             served = dict(db.execute(query, (outcome.run_id,)).fetchall())
         return elapsed, served
     finally:
