@@ -14,7 +14,7 @@ import pytest
 from aifactory.domain.events import PoolWaiting, ProviderCooled, ProviderSwitched
 from aifactory.domain.run import AttemptState, StepState
 from aifactory.service.planning import no_answers, plan_ask
-from aifactory.testing.scenario import HttpError, SimRequest
+from aifactory.testing.scenario import ErrorEvent, HttpError, SimRequest
 from aifactory.testing.scenarios import FaultsWhen
 from aifactory.testing.team import scripted_team
 from tests.engine.runs import plan_and_run
@@ -171,3 +171,17 @@ def test_a_token_budget_stops_new_work_and_says_so(tmp_path: Path) -> None:
         assert "(set by --max-tokens)" in ran.stdout
         executed = _calls(sim, "select count(*) from model_calls where role = 'executor'")
         assert executed == [(1,)], "the request after the budget was spent never went out"
+
+
+def test_an_error_in_the_middle_of_a_stream_fails_over_without_losing_the_step(tmp_path: Path) -> None:
+    midway = FaultsWhen(
+        scripted_team(steps=2), _executor_on("anthropic"), ErrorEvent(after_events=2), times=1
+    )
+    with sim_project(tmp_path, midway, run={"attempts": 1}) as sim:
+        _route(sim, BOTH, EVERY_ROLE_ON_SIM)
+        finished = plan_and_run(sim, attempts=1)
+        [attempt] = finished.detail.attempts
+        assert attempt.state is AttemptState.PASSED
+        assert [step.index for step in attempt.steps if step.state is StepState.COMMITTED] == [1, 2]
+        [cooled] = [e for e in sim.events if isinstance(e, ProviderCooled)]
+        assert "overloaded" in cooled.reason.lower()
