@@ -78,12 +78,19 @@ class Endpoint:
     """A provider's model endpoint: one wire protocol, one scenario, one prompt cache, one request log."""
 
     def __init__(
-        self, wire: Wire, scenario: Scenario, *, latency: float, known_models: frozenset[str] | None
+        self,
+        wire: Wire,
+        scenario: Scenario,
+        *,
+        latency: float,
+        known_models: frozenset[str] | None,
+        keys: frozenset[str] | None,
     ) -> None:
         self.wire = wire
         self.scenario = scenario
         self.latency = latency
         self.known_models = known_models
+        self.keys = keys
         self.requests: list[RecordedRequest] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -98,18 +105,25 @@ class Endpoint:
         """An error response in the provider's format."""
         return json_response(fault.status, self.wire.error_body(fault), fault.headers)
 
+    def refusal(self, headers: Mapping[str, str]) -> HttpError | None:
+        """The provider's refusal of a caller without credentials, or with a key outside `keys`; else None."""
+        credential = self.wire.credential(headers)
+        if not credential or (self.keys is not None and credential not in self.keys):
+            return self.wire.unauthorized(credential)
+        return None
+
     def models(self, headers: Mapping[str, str]) -> Response:
         """The answer to `GET /v1/models`: the known models, to a caller with credentials."""
-        if not self.wire.authorized(headers):
-            return self.error(self.wire.unauthorized())
+        if refused := self.refusal(headers):
+            return self.error(refused)
         return json_response(200, self.wire.models(sorted(self.known_models or ())))
 
     def answer(self, path: str, headers: Mapping[str, str], raw: bytes) -> Response:
         """The response to one model request: validation, recording, latency, then the scenario's answer."""
         try:
             body = _json_object(raw)
-            if not self.wire.authorized(headers):
-                return self.error(self.wire.unauthorized())
+            if refused := self.refusal(headers):
+                return self.error(refused)
             sim = self.wire.parse(body, headers)
         except BadRequest as error:
             return self.error(HttpError(400, message=str(error)))

@@ -45,7 +45,8 @@ class FakeServer:
 
     Use it as a context manager (or `start()` / `stop()`) and point a client at `base_url`. Every
     model request is kept in `requests`. `latency` adds a fixed wait to each call; `known_models`,
-    when given, makes any other model a 404 as the provider would answer it.
+    when given, makes any other model a 404 as the provider would answer it; `keys`, when given,
+    makes any other key the provider's 401 (without it, any non-empty key is accepted).
     """
 
     def __init__(
@@ -55,13 +56,15 @@ class FakeServer:
         *,
         latency: float = 0.0,
         known_models: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
     ) -> None:
         if protocol not in _WIRES:
             raise ValueError(f"unknown wire protocol {protocol!r}: choose one of {sorted(_WIRES)}")
         self.protocol: WireProtocol = protocol
         wire = _WIRES[protocol]()
         models = frozenset(known_models) if known_models is not None else None
-        self._endpoint = Endpoint(wire, scenario, latency=latency, known_models=models)
+        accepted = frozenset(keys) if keys is not None else None
+        self._endpoint = Endpoint(wire, scenario, latency=latency, known_models=models, keys=accepted)
         self._connections: set[socket.socket] = set()
         self._httpd: _LoopbackServer | None = None
         self._thread: threading.Thread | None = None

@@ -46,8 +46,8 @@ class Wire(Protocol):
     min_cached_tokens: int
     """The shortest prefix the provider reports as read from its cache."""
 
-    def authorized(self, headers: Mapping[str, str]) -> bool:
-        """Whether the request carries credentials the provider would look at."""
+    def credential(self, headers: Mapping[str, str]) -> str:
+        """The key (or key id) the request presents where the provider looks for it; "" when none."""
         ...
 
     def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> SimRequest:
@@ -78,8 +78,8 @@ class Wire(Protocol):
         """The HTTP error the provider sends for `fault`'s error when the request is not streamed."""
         ...
 
-    def unauthorized(self) -> HttpError:
-        """The provider's answer to a request without credentials."""
+    def unauthorized(self, credential: str) -> HttpError:
+        """The provider's answer to a request without credentials ("") or with a key it does not know."""
         ...
 
     def model_not_found(self, model: str) -> HttpError:

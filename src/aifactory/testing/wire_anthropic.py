@@ -144,8 +144,8 @@ class AnthropicWire:
     request_id_header = "request-id"
     min_cached_tokens = 0
 
-    def authorized(self, headers: Mapping[str, str]) -> bool:
-        return bool(headers.get("x-api-key", "").strip() or bearer_token(headers))
+    def credential(self, headers: Mapping[str, str]) -> str:
+        return headers.get("x-api-key", "").strip() or bearer_token(headers)
 
     def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> SimRequest:
         try:
@@ -235,8 +235,9 @@ class AnthropicWire:
     def as_http_error(self, fault: ErrorEvent) -> HttpError:
         return HttpError(_STATUS_OF_TYPE.get(fault.error_type, 500), fault.error_type, fault.message)
 
-    def unauthorized(self) -> HttpError:
-        return HttpError(401, "authentication_error", "x-api-key header is required")
+    def unauthorized(self, credential: str) -> HttpError:
+        message = "invalid x-api-key" if credential else "x-api-key header is required"
+        return HttpError(401, "authentication_error", message)
 
     def model_not_found(self, model: str) -> HttpError:
         return HttpError(404, "not_found_error", f"model: {model}")

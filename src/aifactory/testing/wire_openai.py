@@ -120,8 +120,8 @@ class OpenAIWire:
     request_id_header = "x-request-id"
     min_cached_tokens = 1024
 
-    def authorized(self, headers: Mapping[str, str]) -> bool:
-        return bool(bearer_token(headers))
+    def credential(self, headers: Mapping[str, str]) -> str:
+        return bearer_token(headers)
 
     def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> SimRequest:
         try:
@@ -259,8 +259,16 @@ class OpenAIWire:
         status = _STATUS_OF_ERROR.get(fault.code or "") or _STATUS_OF_ERROR.get(fault.error_type, 500)
         return HttpError(status, fault.error_type, fault.message, code=fault.code)
 
-    def unauthorized(self) -> HttpError:
-        message = "You didn't provide an API key. Provide it in an Authorization header using Bearer auth."
+    def unauthorized(self, credential: str) -> HttpError:
+        if credential:
+            message = (
+                "Incorrect API key provided. "
+                "You can find your API key at https://platform.openai.com/account/api-keys."
+            )
+        else:
+            message = (
+                "You didn't provide an API key. Provide it in an Authorization header using Bearer auth."
+            )
         return HttpError(401, "invalid_request_error", message, code="invalid_api_key")
 
     def model_not_found(self, model: str) -> HttpError:
