@@ -15,29 +15,90 @@ class _Section(BaseModel):
 
 
 class ProviderKind(StrEnum):
-    """Which wire protocol a provider speaks; each kind is one module under `aifactory.providers`."""
+    """Which API a provider speaks; each kind is one line of `aifactory.providers.registry`."""
 
     ANTHROPIC = "anthropic"
     OPENAI = "openai"
+    OPENAI_COMPATIBLE = "openai-compatible"
+
+
+_KIND_SETTINGS: dict[ProviderKind, tuple[frozenset[str], frozenset[str]]] = {
+    ProviderKind.ANTHROPIC: (frozenset({"api_key_env"}), frozenset({"base_url"})),
+    ProviderKind.OPENAI: (frozenset({"api_key_env"}), frozenset({"base_url"})),
+    ProviderKind.OPENAI_COMPATIBLE: (frozenset({"base_url"}), frozenset({"api_key_env"})),
+}
+"""Kind → (settings it needs, settings it may have). A setting outside both is refused rather than
+ignored, so a `region` written under an OpenAI provider is not silently without effect."""
+
+_SETTING_HELP = {
+    "base_url": "the server's URL, e.g. http://127.0.0.1:11434/v1 for Ollama",
+    "api_key_env": "the name of the environment variable that holds the key, e.g. OPENAI_API_KEY",
+}
+"""What each kind-specific setting holds, for the error that reports it missing."""
+
+_PASTED_SECRETS = frozenset({"api_key", "apikey", "key", "secret", "token"})
+"""Keys people write a secret under; refused with the fix instead of as an unknown key."""
+
+
+def _setting_error(setting: str, message: str) -> PydanticCustomError:
+    """An error about one setting of `[providers.NAME]`; the loader adds the table and the line."""
+    return PydanticCustomError("provider_setting", message, {"setting": setting})
 
 
 class ProviderConfig(_Section):
-    """One model API the user pays for; the key is named by its environment variable, never stored."""
+    """One model API the user pays for; its key is named by an environment variable, never stored.
+
+    Which settings apply depends on `kind` (see `_KIND_SETTINGS`); they are checked here, when the file
+    is read, so a missing `base_url` is reported at its table rather than at the first model call.
+    """
 
     kind: ProviderKind
     base_url: str | None = None
-    api_key_env: str
+    api_key_env: str | None = None
     timeout: float = Field(default=300.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for setting in sorted(_PASTED_SECRETS & set(data)):
+                raise _setting_error(
+                    setting,
+                    "keys are never written in the configuration: export the key in an environment "
+                    "variable and name that variable in api_key_env",
+                )
+        return data
 
     @field_validator("api_key_env")
     @classmethod
-    def _env_name(cls, value: str) -> str:
-        if not value.replace("_", "").isalnum() or value[0].isdigit():
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value.replace("_", "").isalnum() or value[0].isdigit()):
             raise ValueError(
                 "this is not an environment variable name; write the variable's name "
                 "(e.g. ANTHROPIC_API_KEY), never the key itself"
             )
         return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected a URL starting with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _settings_fit_the_kind(self) -> ProviderConfig:
+        needed, allowed = _KIND_SETTINGS[self.kind]
+        for setting in sorted(needed):
+            if getattr(self, setting) is None:
+                raise _setting_error(setting, f'missing: kind "{self.kind}" needs {_SETTING_HELP[setting]}')
+        for setting in sorted(set(_SETTING_HELP) - needed - allowed):
+            if getattr(self, setting) is not None:
+                users = ", ".join(sorted(k for k, (n, a) in _KIND_SETTINGS.items() if setting in n | a))
+                raise _setting_error(
+                    setting, f'kind "{self.kind}" does not use it (only {users} do): remove it'
+                )
+        return self
 
 
 class ModelRef(_Section):

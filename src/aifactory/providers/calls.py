@@ -97,11 +97,14 @@ class RecordedModel(WrapperModel):
 class RetryingModel(WrapperModel):
     """Retries transient failures with jittered backoff (honouring retry-after), then explains the failure."""
 
-    def __init__(self, wrapped: Model, *, retries: int, backoff: float, provider: str, role: Role) -> None:
+    def __init__(
+        self, wrapped: Model, *, retries: int, backoff: float, provider: str, credentials: str, role: Role
+    ) -> None:
         super().__init__(wrapped)
         self._retries = retries
         self._backoff = backoff
         self._provider_name = provider
+        self._credentials = credentials
         self._role = role
 
     async def request(
@@ -129,7 +132,7 @@ class RetryingModel(WrapperModel):
         who = f"provider {self._provider_name!r} (model {self.wrapped.model_name!r}, role {self._role.value})"
         fix = f"[roles.{self._role.value}] model in .factory/config.toml"
         if isinstance(error, ai_errors.ModelAuthenticationError):
-            return f"{who} refused the API key ({describe(error)}): check the key its api_key_env names"
+            return f"{who} refused the credentials ({describe(error)}): check {self._credentials}"
         if isinstance(error, ai_errors.ModelNotFoundError):
             return f"{who}: the provider does not know this model ({describe(error)}); fix {fix}"
         if isinstance(error, TRANSIENT):
@@ -141,6 +144,7 @@ def wrapped(
     model: Model,
     *,
     provider: str,
+    credentials: str,
     role: Role,
     scope: CallScope,
     sink: EventSink,
@@ -154,7 +158,9 @@ def wrapped(
     """
     pydantic_ai.BANNER_ENABLED = False
     recorded = RecordedModel(model, provider=provider, scope=scope, sink=sink)
-    return RetryingModel(recorded, retries=retries, backoff=backoff, provider=provider, role=role)
+    return RetryingModel(
+        recorded, retries=retries, backoff=backoff, provider=provider, credentials=credentials, role=role
+    )
 
 
 class _Wait:

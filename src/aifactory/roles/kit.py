@@ -45,14 +45,16 @@ class ModelCatalog:
     def model(self, role: Role, scope: CallScope) -> Model:
         ref = self._config.roles[role].ref
         key = str(ref)
+        provider = self._provider(role)
         if key not in self._models:
-            self._models[key] = self._provider(role).model(ref.model)
+            self._models[key] = provider.model(ref.model)
         run = self._config.run
         # Imported at the first model, not with this module: it loads pydantic-ai (see above).
         calls = importlib.import_module("aifactory.providers.calls")
         model: Model = calls.wrapped(
             self._models[key],
             provider=ref.provider,
+            credentials=provider.credentials,
             role=role,
             scope=scope,
             sink=self._sink,

@@ -1,0 +1,70 @@
+"""`[providers.NAME]`: each kind's settings checked as the file is read; errors name table, key and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aifactory.config import ProviderKind, load_config
+from aifactory.errors import ConfigError
+
+
+def _load(tmp_path: Path, text: str) -> tuple[Path, str]:
+    """Load `text` as the project's file; return the path and the error's message ("" when it loads)."""
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_config(path)
+    except ConfigError as error:
+        return path, str(error)
+    return path, ""
+
+
+def test_an_openai_compatible_server_needs_a_base_url_and_the_error_points_at_its_table(
+    tmp_path: Path,
+) -> None:
+    path, error = _load(tmp_path, '[run]\nattempts = 2\n\n[providers.local]\nkind = "openai-compatible"\n')
+    assert error.startswith(f"{path}:4: [providers.local] base_url: missing")
+    assert "http://127.0.0.1:11434/v1" in error
+
+
+def test_an_openai_compatible_server_may_go_without_a_key(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[providers.local]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:11434/v1"\n')
+    provider = load_config(path).providers["local"]
+    assert provider.kind is ProviderKind.OPENAI_COMPATIBLE
+    assert provider.api_key_env is None
+
+
+def test_openai_itself_needs_no_base_url_but_a_key_variable(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[providers.gpt]\nkind = "openai"\napi_key_env = "OPENAI_API_KEY"\n')
+    assert load_config(path).providers["gpt"].base_url is None
+    path, error = _load(tmp_path, '[providers.gpt]\nkind = "openai"\n')
+    assert error.startswith(f"{path}:1: [providers.gpt] api_key_env: missing")
+
+
+def test_a_base_url_that_is_not_a_url_is_refused(tmp_path: Path) -> None:
+    _, error = _load(
+        tmp_path, '[providers.local]\nkind = "openai-compatible"\nbase_url = "localhost:11434"\n'
+    )
+    assert "[providers.local] base_url: expected a URL starting with http:// or https://" in error
+
+
+@pytest.mark.parametrize("setting", ["api_key", "key", "token"])
+def test_a_key_written_into_the_file_is_refused_without_echoing_it(tmp_path: Path, setting: str) -> None:
+    text = (
+        f'[providers.local]\nkind = "openai-compatible"\nbase_url = "http://x"\n{setting} = "sk-secret-42"\n'
+    )
+    path, error = _load(tmp_path, text)
+    assert error.startswith(f"{path}:4: [providers.local] {setting}: keys are never written")
+    assert "api_key_env" in error
+    assert "sk-secret-42" not in error
+
+
+def test_changing_a_providers_kind_does_not_inherit_the_settings_of_the_one_below(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[providers.openai]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:8000/v1"\n')
+    provider = load_config(path).providers["openai"]
+    assert provider.api_key_env is None
