@@ -7,16 +7,18 @@ from typing import Any, TypeAlias
 
 import pytest
 from anthropic import AsyncAnthropic
-from openai import AsyncOpenAI
+from openai import AsyncAzureOpenAI, AsyncOpenAI
 from pydantic_ai.models import Model
 from pydantic_ai.models.anthropic import AnthropicModel
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.anthropic import AnthropicProvider
+from pydantic_ai.providers.azure import AzureProvider
 from pydantic_ai.providers.openai import OpenAIProvider
 
 from aifactory.testing import FakeServer
 
-MODEL_NAMES = {"anthropic": "claude-sonnet-4-6", "openai": "gpt-4o"}
+MODEL_NAMES = {"anthropic": "claude-sonnet-4-6", "openai": "gpt-4o", "azure-openai": "gpt-4o"}
+AZURE_API_VERSION = "2024-10-21"
 
 ModelFactory: TypeAlias = Callable[..., Model]
 
@@ -34,23 +36,33 @@ async def make_model() -> AsyncIterator[ModelFactory]:
         server: FakeServer, *, model: str | None = None, api_key: str = "test-key", **client: Any
     ) -> Model:
         name = model or MODEL_NAMES[server.protocol]
+        settings = {"max_tokens": 1024}
         if server.protocol == "anthropic":
             anthropic = AsyncAnthropic(base_url=server.base_url, api_key=api_key, max_retries=0, **client)
             clients.append(anthropic)
-            provider = AnthropicProvider(anthropic_client=anthropic)
-            return AnthropicModel(name, provider=provider, settings={"max_tokens": 1024})
+            return AnthropicModel(
+                name, provider=AnthropicProvider(anthropic_client=anthropic), settings=settings
+            )
+        if server.protocol == "azure-openai":
+            azure = AsyncAzureOpenAI(
+                azure_endpoint=server.base_url,
+                api_version=AZURE_API_VERSION,
+                api_key=api_key,
+                max_retries=0,
+                **client,
+            )
+            clients.append(azure)
+            return OpenAIChatModel(name, provider=AzureProvider(openai_client=azure), settings=settings)
         openai = AsyncOpenAI(base_url=server.base_url, api_key=api_key, max_retries=0, **client)
         clients.append(openai)
-        return OpenAIChatModel(
-            name, provider=OpenAIProvider(openai_client=openai), settings={"max_tokens": 1024}
-        )
+        return OpenAIChatModel(name, provider=OpenAIProvider(openai_client=openai), settings=settings)
 
     yield build
     for sdk_client in clients:
         await sdk_client.close()
 
 
-@pytest.fixture(params=["anthropic", "openai"])
+@pytest.fixture(params=["anthropic", "openai", "azure-openai"])
 def protocol(request: pytest.FixtureRequest) -> str:
     """Run a test once per wire protocol."""
     return str(request.param)

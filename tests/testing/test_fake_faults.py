@@ -75,6 +75,17 @@ async def test_rate_limit_tells_how_long_to_wait(protocol: str, streamed: bool, 
     assert raised.value.retry_after == 7
 
 
+async def test_a_key_outside_the_servers_keys_is_refused_as_the_provider_refuses_it(
+    protocol: str, make_model: Any
+) -> None:
+    with FakeServer(Script(reply_text("welcome")), protocol, keys={"right-key"}) as server:
+        with pytest.raises(ModelAuthenticationError):
+            await _run(make_model(server, api_key="wrong-key"), streamed=False)
+        result = await _run(make_model(server, api_key="right-key"), streamed=False)
+
+    assert result.output == "welcome"
+
+
 async def test_unknown_model_is_not_found(protocol: str, streamed: bool, make_model: Any) -> None:
     known = {"claude-sonnet-4-6", "gpt-4o"}
     with FakeServer(Script(reply_text("unused")), protocol, known_models=known) as server:

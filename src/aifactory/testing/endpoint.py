@@ -18,7 +18,7 @@ from typing import Any
 from aifactory.testing.scenario import Answer, Delay, DropStream, ErrorEvent, HttpError, SimReply, SimRequest
 from aifactory.testing.scenarios import Scenario
 from aifactory.testing.tokens import PromptCache, Usage, canonical, reply_tokens
-from aifactory.testing.wire import BadRequest, Exchange, Wire
+from aifactory.testing.wire import BadRequest, Exchange, Refused, Wire
 
 
 @dataclass(frozen=True)
@@ -124,9 +124,11 @@ class Endpoint:
             body = _json_object(raw)
             if refused := self.refusal(headers):
                 return self.error(refused)
-            sim = self.wire.parse(body, headers)
+            sim = self.wire.parse(body, headers, path)
         except BadRequest as error:
             return self.error(HttpError(400, message=str(error)))
+        except Refused as refused:
+            return self.error(refused.fault)
         with self.lock:
             self.requests.append(RecordedRequest(path, headers, body, sim))
         self.pause(self.latency)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-WireProtocol: TypeAlias = Literal["anthropic", "openai"]
+WireProtocol: TypeAlias = Literal["anthropic", "openai", "azure-openai"]
 StopReason: TypeAlias = Literal["end_turn", "tool_use", "max_tokens"]
 
 

@@ -21,9 +21,14 @@ from aifactory.testing.scenario import HttpError, WireProtocol
 from aifactory.testing.scenarios import Scenario
 from aifactory.testing.wire import Wire
 from aifactory.testing.wire_anthropic import AnthropicWire
+from aifactory.testing.wire_azure import AzureOpenAIWire
 from aifactory.testing.wire_openai import OpenAIWire
 
-_WIRES: dict[str, Callable[[], Wire]] = {"anthropic": AnthropicWire, "openai": OpenAIWire}
+_WIRES: dict[str, Callable[[], Wire]] = {
+    "anthropic": AnthropicWire,
+    "openai": OpenAIWire,
+    "azure-openai": AzureOpenAIWire,
+}
 
 _POLL_SECONDS = 0.02
 """How often the serving loop checks for `stop()`: the default half second would slow every test."""
@@ -41,7 +46,7 @@ class _LoopbackServer(ThreadingHTTPServer):
 
 
 class FakeServer:
-    """A simulated model provider on 127.0.0.1, speaking the Anthropic or the OpenAI wire protocol.
+    """A simulated model provider on 127.0.0.1, speaking the Anthropic, OpenAI or Azure OpenAI wire protocol.
 
     Use it as a context manager (or `start()` / `stop()`) and point a client at `base_url`. Every
     model request is kept in `requests`. `latency` adds a fixed wait to each call; `known_models`,
@@ -78,7 +83,7 @@ class FakeServer:
 
     @property
     def base_url(self) -> str:
-        """The base URL the provider's SDK expects: with `/v1` for OpenAI, without for Anthropic."""
+        """The base URL the SDK expects: with `/v1` for OpenAI; for Azure, the resource endpoint."""
         root = f"http://127.0.0.1:{self.port}"
         return f"{root}/v1" if self.protocol == "openai" else root
 
@@ -179,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-        if self._route() in self.endpoint.wire.chat_paths:
+        if self.endpoint.wire.serves(self._route()):
             self._write(self.endpoint.answer(self.path, self._headers(), raw))
         else:
             self._write(self.endpoint.error(HttpError(404, message=f"Invalid URL (POST {self.path})")))

@@ -22,6 +22,14 @@ class BadRequest(ValueError):
     """A request body the provider would reject with a 400; the message says what is wrong."""
 
 
+class Refused(Exception):
+    """A request the provider turns away with an error of its own before reading it (a wrong API version)."""
+
+    def __init__(self, fault: HttpError) -> None:
+        super().__init__(fault.message)
+        self.fault = fault
+
+
 @dataclass(frozen=True)
 class Exchange:
     """One request being answered: its raw body, normalized view and usage, and a seed for stable ids."""
@@ -39,19 +47,24 @@ class Exchange:
 class Wire(Protocol):
     """One provider's wire format, as the server needs it."""
 
-    chat_paths: frozenset[str]
-    """The paths (without query) that create a model response."""
     request_id_header: str
     """The response header carrying the provider's request id."""
     min_cached_tokens: int
     """The shortest prefix the provider reports as read from its cache."""
 
+    def serves(self, route: str) -> bool:
+        """Whether a POST to `route` (a path without its query) asks for a model response."""
+        ...
+
     def credential(self, headers: Mapping[str, str]) -> str:
         """The key (or key id) the request presents where the provider looks for it; "" when none."""
         ...
 
-    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> SimRequest:
-        """The normalized view of a request body; raises `BadRequest` when the provider would refuse it."""
+    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str], path: str) -> SimRequest:
+        """The normalized view of a request to `path` (with its query).
+
+        Raises `BadRequest` for a body the provider would answer with a 400, `Refused` for another refusal.
+        """
         ...
 
     def segments(self, body: Mapping[str, Any]) -> list[Segment]:

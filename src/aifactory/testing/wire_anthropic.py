@@ -45,6 +45,8 @@ _ERRORS: dict[int, tuple[str, str]] = {
 }
 """Status → (error type, message) as https://docs.anthropic.com/en/api/errors lists them."""
 
+_CHAT_PATHS = frozenset({"/v1/messages"})
+
 _STATUS_OF_TYPE = {error_type: status for status, (error_type, _) in _ERRORS.items()}
 
 _TOOL_CHOICES: dict[str, Literal["auto", "required", "none"]] = {
@@ -140,14 +142,16 @@ def _block_events(index: int, block: Mapping[str, Any]) -> list[bytes]:
 class AnthropicWire:
     """The Messages API: `POST /v1/messages` (also with `?beta=true`, as Claude Code sends it)."""
 
-    chat_paths = frozenset({"/v1/messages"})
     request_id_header = "request-id"
     min_cached_tokens = 0
+
+    def serves(self, route: str) -> bool:
+        return route in _CHAT_PATHS
 
     def credential(self, headers: Mapping[str, str]) -> str:
         return headers.get("x-api-key", "").strip() or bearer_token(headers)
 
-    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> SimRequest:
+    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str], path: str) -> SimRequest:
         try:
             system = [_text(body.get("system"))]
             messages: list[SimMessage] = []

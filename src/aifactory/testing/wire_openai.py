@@ -57,6 +57,9 @@ _STATUS_OF_ERROR = {
 }
 """The HTTP status of an error, by `code` or else `type`, for a request that was not streamed."""
 
+_CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
+"""With and without `/v1`, for base URLs configured either way."""
+
 _TOOL_CHOICES: dict[str, Literal["auto", "required", "none"]] = {
     "auto": "auto",
     "required": "required",
@@ -116,14 +119,16 @@ def _tool_choice(choice: object) -> tuple[Literal["auto", "required", "none"] | 
 class OpenAIWire:
     """Chat Completions: `POST /v1/chat/completions`, or `/chat/completions` for base URLs without `/v1`."""
 
-    chat_paths = frozenset({"/v1/chat/completions", "/chat/completions"})
     request_id_header = "x-request-id"
     min_cached_tokens = 1024
+
+    def serves(self, route: str) -> bool:
+        return route in _CHAT_PATHS
 
     def credential(self, headers: Mapping[str, str]) -> str:
         return bearer_token(headers)
 
-    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> SimRequest:
+    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str], path: str) -> SimRequest:
         try:
             system: list[str] = []
             messages: list[SimMessage] = []
