@@ -68,3 +68,37 @@ def test_changing_a_providers_kind_does_not_inherit_the_settings_of_the_one_belo
     path.write_text('[providers.openai]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:8000/v1"\n')
     provider = load_config(path).providers["openai"]
     assert provider.api_key_env is None
+
+
+AZURE = '[providers.azure]\nkind = "azure-openai"\n'
+
+
+@pytest.mark.parametrize("missing", ["endpoint", "api_version", "api_key_env"])
+def test_azure_needs_an_endpoint_an_api_version_and_a_key_variable(tmp_path: Path, missing: str) -> None:
+    settings = {
+        "endpoint": '"https://acme.openai.azure.com"',
+        "api_version": '"2024-10-21"',
+        "api_key_env": '"AZURE_OPENAI_API_KEY"',
+    }
+    lines = "".join(f"{key} = {value}\n" for key, value in settings.items() if key != missing)
+    path, error = _load(tmp_path, AZURE + lines)
+    assert error.startswith(f'{path}:1: [providers.azure] {missing}: missing: kind "azure-openai" needs')
+
+
+def test_an_azure_endpoint_is_the_resource_root_not_a_request_url(tmp_path: Path) -> None:
+    url = "https://acme.openai.azure.com/openai/deployments/gpt-4o/chat/completions"
+    text = f'{AZURE}endpoint = "{url}"\napi_version = "2024-10-21"\napi_key_env = "K"\n'
+    path, error = _load(tmp_path, text)
+    assert error.startswith(f"{path}:3: [providers.azure] endpoint: expected the resource's root")
+
+
+def test_an_azure_api_version_must_look_like_one(tmp_path: Path) -> None:
+    text = f'{AZURE}endpoint = "https://acme.openai.azure.com"\napi_version = "v1"\napi_key_env = "K"\n'
+    path, error = _load(tmp_path, text)
+    assert error.startswith(f"{path}:4: [providers.azure] api_version: expected a version such as 2024-10-21")
+
+
+def test_a_setting_of_another_kind_is_refused_not_ignored(tmp_path: Path) -> None:
+    path, error = _load(tmp_path, '[providers.openai]\napi_version = "2024-10-21"\n')
+    assert error.startswith(f'{path}:2: [providers.openai] api_version: kind "openai" does not use it')
+    assert "(kinds that do: azure-openai)" in error

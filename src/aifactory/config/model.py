@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -20,12 +21,14 @@ class ProviderKind(StrEnum):
     ANTHROPIC = "anthropic"
     OPENAI = "openai"
     OPENAI_COMPATIBLE = "openai-compatible"
+    AZURE_OPENAI = "azure-openai"
 
 
 _KIND_SETTINGS: dict[ProviderKind, tuple[frozenset[str], frozenset[str]]] = {
     ProviderKind.ANTHROPIC: (frozenset({"api_key_env"}), frozenset({"base_url"})),
     ProviderKind.OPENAI: (frozenset({"api_key_env"}), frozenset({"base_url"})),
     ProviderKind.OPENAI_COMPATIBLE: (frozenset({"base_url"}), frozenset({"api_key_env"})),
+    ProviderKind.AZURE_OPENAI: (frozenset({"endpoint", "api_version", "api_key_env"}), frozenset()),
 }
 """Kind → (settings it needs, settings it may have). A setting outside both is refused rather than
 ignored, so a `region` written under an OpenAI provider is not silently without effect."""
@@ -33,8 +36,13 @@ ignored, so a `region` written under an OpenAI provider is not silently without 
 _SETTING_HELP = {
     "base_url": "the server's URL, e.g. http://127.0.0.1:11434/v1 for Ollama",
     "api_key_env": "the name of the environment variable that holds the key, e.g. OPENAI_API_KEY",
+    "endpoint": "the resource's endpoint, e.g. https://NAME.openai.azure.com",
+    "api_version": "the API version to call, e.g. 2024-10-21",
 }
 """What each kind-specific setting holds, for the error that reports it missing."""
+
+_API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
+"""Azure OpenAI's data-plane versions, e.g. 2024-10-21 or 2025-04-01-preview."""
 
 _PASTED_SECRETS = frozenset({"api_key", "apikey", "key", "secret", "token"})
 """Keys people write a secret under; refused with the fix instead of as an unknown key."""
@@ -55,6 +63,8 @@ class ProviderConfig(_Section):
     kind: ProviderKind
     base_url: str | None = None
     api_key_env: str | None = None
+    endpoint: str | None = None
+    api_version: str | None = None
     timeout: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="before")
@@ -79,11 +89,29 @@ class ProviderConfig(_Section):
             )
         return value
 
-    @field_validator("base_url")
+    @field_validator("base_url", "endpoint")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("expected a URL starting with http:// or https://")
+        return value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _resource_root(cls, value: str | None) -> str | None:
+        """The SDK adds `/openai/deployments/<deployment>/...`; a pasted request URL would double it."""
+        if value is not None and "/openai" in value:
+            raise ValueError(
+                "expected the resource's root, e.g. https://NAME.openai.azure.com, not a request URL: "
+                'the deployment is the model a role names, as in "azure:DEPLOYMENT"'
+            )
+        return value
+
+    @field_validator("api_version")
+    @classmethod
+    def _api_version(cls, value: str | None) -> str | None:
+        if value is not None and not _API_VERSION.fullmatch(value):
+            raise ValueError("expected a version such as 2024-10-21 or 2025-04-01-preview")
         return value
 
     @model_validator(mode="after")
@@ -96,7 +124,7 @@ class ProviderConfig(_Section):
             if getattr(self, setting) is not None:
                 users = ", ".join(sorted(k for k, (n, a) in _KIND_SETTINGS.items() if setting in n | a))
                 raise _setting_error(
-                    setting, f'kind "{self.kind}" does not use it (only {users} do): remove it'
+                    setting, f'kind "{self.kind}" does not use it (kinds that do: {users}): remove it'
                 )
         return self
 

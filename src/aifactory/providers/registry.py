@@ -13,6 +13,7 @@ _BACKENDS: dict[ProviderKind, tuple[str, str]] = {
     ProviderKind.ANTHROPIC: ("aifactory.providers.anthropic", "AnthropicBackend"),
     ProviderKind.OPENAI: ("aifactory.providers.openai", "OpenAIBackend"),
     ProviderKind.OPENAI_COMPATIBLE: ("aifactory.providers.openai", "OpenAIBackend"),
+    ProviderKind.AZURE_OPENAI: ("aifactory.providers.azure", "AzureOpenAIBackend"),
 }
 """Backends by kind, as (module, class): a module is imported only when a provider of its kind is
 opened, because each pulls in its SDK, and SDK imports dominate the CLI's start-up time."""
