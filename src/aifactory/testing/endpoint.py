@@ -103,7 +103,8 @@ class Endpoint:
 
     def error(self, fault: HttpError) -> Response:
         """An error response in the provider's format."""
-        return json_response(fault.status, self.wire.error_body(fault), fault.headers)
+        headers = {**self.wire.error_headers(fault), **fault.headers}
+        return json_response(fault.status, self.wire.error_body(fault), headers)
 
     def refusal(self, headers: Mapping[str, str]) -> HttpError | None:
         """The provider's refusal of a caller without credentials, or with a key outside `keys`; else None."""

@@ -22,12 +22,14 @@ from aifactory.testing.scenarios import Scenario
 from aifactory.testing.wire import Wire
 from aifactory.testing.wire_anthropic import AnthropicWire
 from aifactory.testing.wire_azure import AzureOpenAIWire
+from aifactory.testing.wire_bedrock import BedrockWire
 from aifactory.testing.wire_openai import OpenAIWire
 
 _WIRES: dict[str, Callable[[], Wire]] = {
     "anthropic": AnthropicWire,
     "openai": OpenAIWire,
     "azure-openai": AzureOpenAIWire,
+    "bedrock": BedrockWire,
 }
 
 _POLL_SECONDS = 0.02
@@ -46,7 +48,7 @@ class _LoopbackServer(ThreadingHTTPServer):
 
 
 class FakeServer:
-    """A simulated model provider on 127.0.0.1, speaking the Anthropic, OpenAI or Azure OpenAI wire protocol.
+    """A simulated model provider on 127.0.0.1: Anthropic, OpenAI, Azure OpenAI or Bedrock (Converse).
 
     Use it as a context manager (or `start()` / `stop()`) and point a client at `base_url`. Every
     model request is kept in `requests`. `latency` adds a fixed wait to each call; `known_models`,
@@ -83,7 +85,8 @@ class FakeServer:
 
     @property
     def base_url(self) -> str:
-        """The base URL the SDK expects: with `/v1` for OpenAI; for Azure, the resource endpoint."""
+        """The base URL the SDK expects: with `/v1` for OpenAI; the bare root for the others (Azure's
+        resource endpoint, Bedrock's `endpoint_url`)."""
         root = f"http://127.0.0.1:{self.port}"
         return f"{root}/v1" if self.protocol == "openai" else root
 
@@ -209,7 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         streaming = response.events is not None
         headers = {
-            "content-type": "text/event-stream; charset=utf-8" if streaming else "application/json",
+            "content-type": self.endpoint.wire.stream_content_type if streaming else "application/json",
             self.endpoint.wire.request_id_header: f"req_{uuid.uuid4().hex[:24]}",
             **response.headers,
         }

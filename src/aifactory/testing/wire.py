@@ -49,6 +49,8 @@ class Wire(Protocol):
 
     request_id_header: str
     """The response header carrying the provider's request id."""
+    stream_content_type: str
+    """The content type of a streamed answer: server-sent events, or AWS's event stream."""
     min_cached_tokens: int
     """The shortest prefix the provider reports as read from its cache."""
 
@@ -76,11 +78,15 @@ class Wire(Protocol):
         ...
 
     def events(self, reply: SimReply, exchange: Exchange) -> list[bytes]:
-        """The server-sent events answering a streamed request, each one encoded."""
+        """The events answering a streamed request, each one encoded (an SSE event or an AWS message)."""
         ...
 
     def error_body(self, fault: HttpError) -> dict[str, Any]:
         """The provider's error body for `fault`, with the provider's defaults for its status."""
+        ...
+
+    def error_headers(self, fault: HttpError) -> dict[str, str]:
+        """Headers the provider adds to an error response for `fault` (AWS names the error type in one)."""
         ...
 
     def error_event(self, fault: ErrorEvent) -> bytes:
@@ -102,6 +108,9 @@ class Wire(Protocol):
     def models(self, names: Sequence[str]) -> dict[str, Any]:
         """The body of `GET /v1/models`."""
         ...
+
+
+SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
 
 
 def sse(data: Any, event: str | None = None) -> bytes:

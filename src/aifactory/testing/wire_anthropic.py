@@ -22,6 +22,7 @@ from aifactory.testing.scenario import (
 )
 from aifactory.testing.tokens import Segment, Usage, canonical
 from aifactory.testing.wire import (
+    SSE_CONTENT_TYPE,
     BadRequest,
     Exchange,
     bearer_token,
@@ -143,6 +144,7 @@ class AnthropicWire:
     """The Messages API: `POST /v1/messages` (also with `?beta=true`, as Claude Code sends it)."""
 
     request_id_header = "request-id"
+    stream_content_type = SSE_CONTENT_TYPE
     min_cached_tokens = 0
 
     def serves(self, route: str) -> bool:
@@ -232,6 +234,9 @@ class AnthropicWire:
         )
         error = {"type": fault.error_type or default_type, "message": fault.message or default_message}
         return {"type": "error", "error": error}
+
+    def error_headers(self, fault: HttpError) -> dict[str, str]:
+        return {}
 
     def error_event(self, fault: ErrorEvent) -> bytes:
         return sse({"type": "error", "error": {"type": fault.error_type, "message": fault.message}}, "error")

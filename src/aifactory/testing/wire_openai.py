@@ -23,6 +23,7 @@ from aifactory.testing.scenario import (
 )
 from aifactory.testing.tokens import Segment, canonical
 from aifactory.testing.wire import (
+    SSE_CONTENT_TYPE,
     BadRequest,
     Exchange,
     bearer_token,
@@ -120,6 +121,7 @@ class OpenAIWire:
     """Chat Completions: `POST /v1/chat/completions`, or `/chat/completions` for base URLs without `/v1`."""
 
     request_id_header = "x-request-id"
+    stream_content_type = SSE_CONTENT_TYPE
     min_cached_tokens = 1024
 
     def serves(self, route: str) -> bool:
@@ -254,6 +256,9 @@ class OpenAIWire:
             "code": fault.code or default_code,
         }
         return {"error": error}
+
+    def error_headers(self, fault: HttpError) -> dict[str, str]:
+        return {}
 
     def error_event(self, fault: ErrorEvent) -> bytes:
         return sse(
