@@ -102,3 +102,38 @@ def test_a_setting_of_another_kind_is_refused_not_ignored(tmp_path: Path) -> Non
     path, error = _load(tmp_path, '[providers.openai]\napi_version = "2024-10-21"\n')
     assert error.startswith(f'{path}:2: [providers.openai] api_version: kind "openai" does not use it')
     assert "(kinds that do: azure-openai)" in error
+
+
+BEDROCK = '[providers.bedrock]\nkind = "bedrock"\n'
+
+
+def test_bedrock_needs_a_region_and_may_override_the_endpoint_and_name_a_profile(tmp_path: Path) -> None:
+    path, error = _load(tmp_path, BEDROCK)
+    assert error.startswith(f'{path}:1: [providers.bedrock] region: missing: kind "bedrock" needs')
+    text = f'{BEDROCK}region = "eu-central-1"\nbase_url = "http://127.0.0.1:9"\nprofile = "work"\n'
+    path.write_text(text)
+    provider = load_config(path).providers["bedrock"]
+    assert (provider.region, provider.base_url, provider.profile) == (
+        "eu-central-1",
+        "http://127.0.0.1:9",
+        "work",
+    )
+
+
+def test_a_region_must_look_like_one(tmp_path: Path) -> None:
+    path, error = _load(tmp_path, f'{BEDROCK}region = "us-east1"\n')
+    assert error.startswith(f"{path}:3: [providers.bedrock] region: expected an AWS region such as us-east-1")
+
+
+@pytest.mark.parametrize("setting", ["api_key_env", "aws_secret_access_key", "api_key"])
+def test_bedrock_credentials_come_from_the_aws_chain_never_the_file(tmp_path: Path, setting: str) -> None:
+    text = f'{BEDROCK}region = "us-east-1"\n{setting} = "wJalrXUtnFEMI-secret"\n'
+    path, error = _load(tmp_path, text)
+    assert error.startswith(f"{path}:4: [providers.bedrock] {setting}: Bedrock takes its credentials from")
+    assert "AWS_PROFILE" in error and "remove it" in error
+    assert "wJalrXUtnFEMI" not in error
+
+
+def test_an_aws_key_under_another_kind_is_refused_too(tmp_path: Path) -> None:
+    _, error = _load(tmp_path, '[providers.openai]\naws_access_key_id = "AKIA123"\n')
+    assert "[providers.openai] aws_access_key_id: Bedrock takes its credentials" in error

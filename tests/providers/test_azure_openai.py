@@ -59,7 +59,9 @@ async def test_an_unknown_deployment_says_which_setting_to_fix(tmp_path: Path) -
         with pytest.raises(ModelError) as raised:
             await summarize(project)
 
-    assert "HTTP 404 The API deployment for this resource does not exist" in str(raised.value)
+    assert "HTTP 404 DeploymentNotFound The API deployment for this resource does not exist" in str(
+        raised.value
+    )
     assert "[roles.planner] model" in str(raised.value)
 
 

@@ -22,6 +22,7 @@ class ProviderKind(StrEnum):
     OPENAI = "openai"
     OPENAI_COMPATIBLE = "openai-compatible"
     AZURE_OPENAI = "azure-openai"
+    BEDROCK = "bedrock"
 
 
 _KIND_SETTINGS: dict[ProviderKind, tuple[frozenset[str], frozenset[str]]] = {
@@ -29,6 +30,7 @@ _KIND_SETTINGS: dict[ProviderKind, tuple[frozenset[str], frozenset[str]]] = {
     ProviderKind.OPENAI: (frozenset({"api_key_env"}), frozenset({"base_url"})),
     ProviderKind.OPENAI_COMPATIBLE: (frozenset({"base_url"}), frozenset({"api_key_env"})),
     ProviderKind.AZURE_OPENAI: (frozenset({"endpoint", "api_version", "api_key_env"}), frozenset()),
+    ProviderKind.BEDROCK: (frozenset({"region"}), frozenset({"base_url", "profile"})),
 }
 """Kind → (settings it needs, settings it may have). A setting outside both is refused rather than
 ignored, so a `region` written under an OpenAI provider is not silently without effect."""
@@ -38,14 +40,26 @@ _SETTING_HELP = {
     "api_key_env": "the name of the environment variable that holds the key, e.g. OPENAI_API_KEY",
     "endpoint": "the resource's endpoint, e.g. https://NAME.openai.azure.com",
     "api_version": "the API version to call, e.g. 2024-10-21",
+    "region": "the AWS region of the models, e.g. us-east-1",
+    "profile": "a profile of ~/.aws/config",
 }
 """What each kind-specific setting holds, for the error that reports it missing."""
 
 _API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
 """Azure OpenAI's data-plane versions, e.g. 2024-10-21 or 2025-04-01-preview."""
 
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+"""An AWS region's name, e.g. us-east-1 or ap-southeast-2."""
+
 _PASTED_SECRETS = frozenset({"api_key", "apikey", "key", "secret", "token"})
 """Keys people write a secret under; refused with the fix instead of as an unknown key."""
+
+_PASTED_AWS_SECRETS = frozenset({"aws_access_key_id", "aws_secret_access_key", "aws_session_token"})
+
+_AWS_CHAIN = (
+    "Bedrock takes its credentials from the standard AWS chain (AWS_PROFILE or this table's profile, "
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, SSO, an instance role), never from this file"
+)
 
 
 def _setting_error(setting: str, message: str) -> PydanticCustomError:
@@ -65,18 +79,25 @@ class ProviderConfig(_Section):
     api_key_env: str | None = None
     endpoint: str | None = None
     api_version: str | None = None
+    region: str | None = None
+    profile: str | None = None
     timeout: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="before")
     @classmethod
     def _no_secrets(cls, data: object) -> object:
-        if isinstance(data, dict):
-            for setting in sorted(_PASTED_SECRETS & set(data)):
-                raise _setting_error(
-                    setting,
-                    "keys are never written in the configuration: export the key in an environment "
-                    "variable and name that variable in api_key_env",
-                )
+        if not isinstance(data, dict):
+            return data
+        for setting in sorted((_PASTED_SECRETS | _PASTED_AWS_SECRETS) & set(data)):
+            if data.get("kind") == ProviderKind.BEDROCK or setting in _PASTED_AWS_SECRETS:
+                raise _setting_error(setting, f"{_AWS_CHAIN}: remove it")
+            raise _setting_error(
+                setting,
+                "keys are never written in the configuration: export the key in an environment "
+                "variable and name that variable in api_key_env",
+            )
+        if data.get("kind") == ProviderKind.BEDROCK and data.get("api_key_env") is not None:
+            raise _setting_error("api_key_env", f"{_AWS_CHAIN}: remove it")
         return data
 
     @field_validator("api_key_env")
@@ -112,6 +133,13 @@ class ProviderConfig(_Section):
     def _api_version(cls, value: str | None) -> str | None:
         if value is not None and not _API_VERSION.fullmatch(value):
             raise ValueError("expected a version such as 2024-10-21 or 2025-04-01-preview")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and not _REGION.fullmatch(value):
+            raise ValueError("expected an AWS region such as us-east-1 or eu-central-1")
         return value
 
     @model_validator(mode="after")

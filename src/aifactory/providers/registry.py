@@ -14,6 +14,7 @@ _BACKENDS: dict[ProviderKind, tuple[str, str]] = {
     ProviderKind.OPENAI: ("aifactory.providers.openai", "OpenAIBackend"),
     ProviderKind.OPENAI_COMPATIBLE: ("aifactory.providers.openai", "OpenAIBackend"),
     ProviderKind.AZURE_OPENAI: ("aifactory.providers.azure", "AzureOpenAIBackend"),
+    ProviderKind.BEDROCK: ("aifactory.providers.bedrock", "BedrockBackend"),
 }
 """Backends by kind, as (module, class): a module is imported only when a provider of its kind is
 opened, because each pulls in its SDK, and SDK imports dominate the CLI's start-up time."""
