@@ -137,3 +137,14 @@ def test_bedrock_credentials_come_from_the_aws_chain_never_the_file(tmp_path: Pa
 def test_an_aws_key_under_another_kind_is_refused_too(tmp_path: Path) -> None:
     _, error = _load(tmp_path, '[providers.openai]\naws_access_key_id = "AKIA123"\n')
     assert "[providers.openai] aws_access_key_id: Bedrock takes its credentials" in error
+
+
+def test_an_azure_key_pasted_as_the_variable_name_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    key = "ab9a0c1b2d4e5f60718293a4b5c6d7e8"
+    resource = 'endpoint = "https://acme.openai.azure.com"\napi_version = "2024-10-21"\n'
+    text = f'{AZURE}{resource}api_key_env = "{key}"\n'
+    path, error = _load(tmp_path, text)
+    assert error.startswith(
+        f"{path}:5: [providers.azure] api_key_env: this is not an environment variable name"
+    )
+    assert key not in error

@@ -48,6 +48,8 @@ _SETTING_HELP = {
 _API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
 """Azure OpenAI's data-plane versions, e.g. 2024-10-21 or 2025-04-01-preview."""
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 """An AWS region's name, e.g. us-east-1 or ap-southeast-2."""
 
@@ -60,6 +62,11 @@ _AWS_CHAIN = (
     "Bedrock takes its credentials from the standard AWS chain (AWS_PROFILE or this table's profile, "
     "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, SSO, an instance role), never from this file"
 )
+
+
+def _looks_like_a_key(name: str) -> bool:
+    """A long name with digits and no underscore is a key, such as Azure's 32 hex digits, not a variable."""
+    return len(name) >= 24 and "_" not in name and any(c.isdigit() for c in name)
 
 
 def _setting_error(setting: str, message: str) -> PydanticCustomError:
@@ -103,7 +110,7 @@ class ProviderConfig(_Section):
     @field_validator("api_key_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and (not value.replace("_", "").isalnum() or value[0].isdigit()):
+        if value is not None and (not _ENV_NAME.fullmatch(value) or _looks_like_a_key(value)):
             raise ValueError(
                 "this is not an environment variable name; write the variable's name "
                 "(e.g. ANTHROPIC_API_KEY), never the key itself"

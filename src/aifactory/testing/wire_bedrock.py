@@ -33,6 +33,7 @@ _SIGV4 = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s]+)/\S+, ?SignedHeaders
 
 _ERRORS: dict[int, tuple[str, str]] = {
     400: ("ValidationException", "Malformed input request, please reformat your input and try again."),
+    401: ("UnrecognizedClientException", "The security token included in the request is invalid."),
     403: ("AccessDeniedException", "You don't have access to the model with the specified model ID."),
     404: ("ResourceNotFoundException", "The requested resource could not be found."),
     408: ("ModelTimeoutException", "Model has timed out in processing the request. Try your request again."),
@@ -42,8 +43,9 @@ _ERRORS: dict[int, tuple[str, str]] = {
     503: ("ServiceUnavailableException", "Bedrock is unable to process your request."),
     529: ("ServiceUnavailableException", "The model is overloaded. Try your request again."),
 }
-"""Status → (error type, message) as Bedrock documents them; a 529 (Anthropic's overload, which Bedrock
-has no status of its own for) is reported as the overload Bedrock passes on."""
+"""Status → (error type, message) as Bedrock documents them. Bedrock refuses credentials with a 403, and
+has no 529 (Anthropic's overload): a scenario's 401 or 529 keeps its status with the error Bedrock
+sends for that case."""
 
 _STREAM_EXCEPTIONS = {
     "overloaded_error": "serviceUnavailableException",
