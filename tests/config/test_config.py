@@ -37,7 +37,17 @@ def test_the_template_mentions_every_key_of_every_section() -> None:
         assert isinstance(model, type)
         for key in model.model_fields:
             assert f"\n{key} = " in template, f"[{name}] {key} is not in the init template"
-    for key in ("model", "max_tokens", "temperature", "kind", "base_url", "api_key_env", "timeout"):
+    provider_keys = (
+        "kind",
+        "base_url",
+        "api_key_env",
+        "endpoint",
+        "api_version",
+        "region",
+        "profile",
+        "timeout",
+    )
+    for key in ("model", "max_tokens", "temperature", *provider_keys):
         assert key in template
 
 

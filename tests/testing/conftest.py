@@ -5,18 +5,29 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeAlias
 
+import boto3
 import pytest
 from anthropic import AsyncAnthropic
-from openai import AsyncOpenAI
+from botocore.config import Config
+from openai import AsyncAzureOpenAI, AsyncOpenAI
 from pydantic_ai.models import Model
 from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.models.bedrock import BedrockConverseModel
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.anthropic import AnthropicProvider
+from pydantic_ai.providers.azure import AzureProvider
+from pydantic_ai.providers.bedrock import BedrockProvider
 from pydantic_ai.providers.openai import OpenAIProvider
 
 from aifactory.testing import FakeServer
 
-MODEL_NAMES = {"anthropic": "claude-sonnet-4-6", "openai": "gpt-4o"}
+MODEL_NAMES = {
+    "anthropic": "claude-sonnet-4-6",
+    "openai": "gpt-4o",
+    "azure-openai": "gpt-4o",
+    "bedrock": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+}
+AZURE_API_VERSION = "2024-10-21"
 
 ModelFactory: TypeAlias = Callable[..., Model]
 
@@ -34,23 +45,51 @@ async def make_model() -> AsyncIterator[ModelFactory]:
         server: FakeServer, *, model: str | None = None, api_key: str = "test-key", **client: Any
     ) -> Model:
         name = model or MODEL_NAMES[server.protocol]
+        settings = {"max_tokens": 1024}
         if server.protocol == "anthropic":
             anthropic = AsyncAnthropic(base_url=server.base_url, api_key=api_key, max_retries=0, **client)
             clients.append(anthropic)
-            provider = AnthropicProvider(anthropic_client=anthropic)
-            return AnthropicModel(name, provider=provider, settings={"max_tokens": 1024})
+            return AnthropicModel(
+                name, provider=AnthropicProvider(anthropic_client=anthropic), settings=settings
+            )
+        if server.protocol == "bedrock":
+            return BedrockConverseModel(name, provider=_bedrock(server, api_key, **client), settings=settings)
+        if server.protocol == "azure-openai":
+            azure = AsyncAzureOpenAI(
+                azure_endpoint=server.base_url,
+                api_version=AZURE_API_VERSION,
+                api_key=api_key,
+                max_retries=0,
+                **client,
+            )
+            clients.append(azure)
+            return OpenAIChatModel(name, provider=AzureProvider(openai_client=azure), settings=settings)
         openai = AsyncOpenAI(base_url=server.base_url, api_key=api_key, max_retries=0, **client)
         clients.append(openai)
-        return OpenAIChatModel(
-            name, provider=OpenAIProvider(openai_client=openai), settings={"max_tokens": 1024}
-        )
+        return OpenAIChatModel(name, provider=OpenAIProvider(openai_client=openai), settings=settings)
 
     yield build
     for sdk_client in clients:
         await sdk_client.close()
 
 
-@pytest.fixture(params=["anthropic", "openai"])
+def _bedrock(server: FakeServer, access_key: str, timeout: float = 60.0) -> BedrockProvider:
+    """A Bedrock Runtime client signing with fake credentials, botocore's own retries off."""
+    client = boto3.Session(
+        aws_access_key_id=access_key, aws_secret_access_key="fake-secret", region_name="us-east-1"
+    ).client(
+        "bedrock-runtime",
+        endpoint_url=server.base_url,
+        config=Config(
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            read_timeout=timeout,
+            max_pool_connections=32,
+        ),
+    )
+    return BedrockProvider(bedrock_client=client)
+
+
+@pytest.fixture(params=["anthropic", "openai", "azure-openai", "bedrock"])
 def protocol(request: pytest.FixtureRequest) -> str:
     """Run a test once per wire protocol."""
     return str(request.param)

@@ -30,6 +30,7 @@ from aifactory.testing import (
     Script,
     reply_text,
 )
+from tests.testing.conftest import MODEL_NAMES
 
 
 async def _ignore(ctx: RunContext[Any], events: AsyncIterable[AgentStreamEvent]) -> None:
@@ -63,6 +64,9 @@ def streamed(request: pytest.FixtureRequest) -> bool:
 async def test_fault_raises_its_category(
     protocol: str, streamed: bool, fault: Fault, error: type[ModelAPIError], make_model: Any
 ) -> None:
+    if protocol == "bedrock" and isinstance(fault, DropStream) and not streamed:
+        # botocore reads a cut JSON body as an empty response, which pydantic-ai reports as such.
+        error = ModelAPIError
     with FakeServer(Script(fault), protocol) as server, pytest.raises(error):
         await _run(make_model(server), streamed)
 
@@ -75,8 +79,19 @@ async def test_rate_limit_tells_how_long_to_wait(protocol: str, streamed: bool, 
     assert raised.value.retry_after == 7
 
 
+async def test_a_key_outside_the_servers_keys_is_refused_as_the_provider_refuses_it(
+    protocol: str, make_model: Any
+) -> None:
+    with FakeServer(Script(reply_text("welcome")), protocol, keys={"right-key"}) as server:
+        with pytest.raises(ModelAuthenticationError):
+            await _run(make_model(server, api_key="wrong-key"), streamed=False)
+        result = await _run(make_model(server, api_key="right-key"), streamed=False)
+
+    assert result.output == "welcome"
+
+
 async def test_unknown_model_is_not_found(protocol: str, streamed: bool, make_model: Any) -> None:
-    known = {"claude-sonnet-4-6", "gpt-4o"}
+    known = set(MODEL_NAMES.values())
     with FakeServer(Script(reply_text("unused")), protocol, known_models=known) as server:
         with pytest.raises(ModelNotFoundError):
             await _run(make_model(server, model="no-such-model"), streamed)
@@ -92,6 +107,12 @@ async def test_unknown_model_is_not_found(protocol: str, streamed: bool, make_mo
             ErrorEvent(4, "requests", "Rate limit reached", code="rate_limit_exceeded"),
             ModelRateLimitError,
         ),
+        (
+            "bedrock",
+            ErrorEvent(4, "throttlingException", "Too many tokens, please wait."),
+            ModelRateLimitError,
+        ),
+        ("bedrock", ErrorEvent(2), ModelOverloadedError),
     ],
 )
 async def test_error_event_mid_stream_raises_its_category(

@@ -78,7 +78,7 @@ def test_anthropic_request_normalizes_blocks_results_and_choices() -> None:
         "tool_choice": {"type": "tool", "name": "ls"},
     }
 
-    request = AnthropicWire().parse(body, {"x-api-key": "k"})
+    request = AnthropicWire().parse(body, {"x-api-key": "k"}, "/v1/messages")
 
     assert request.system == "Be brief.\n\nMid-run note."
     assert request.messages[2] == SimMessage(
@@ -112,7 +112,7 @@ def test_openai_request_gathers_tool_messages_into_one_user_turn() -> None:
         "max_completion_tokens": 50,
     }
 
-    request = OpenAIWire().parse(body, {})
+    request = OpenAIWire().parse(body, {}, "/v1/chat/completions")
 
     assert request.system == "Be brief."
     assert request.messages[1].tool_calls[1] == SimToolCall("c2", "ls", {"dir": "src"})

@@ -34,7 +34,9 @@ def load_config(project_file: Path, *, overrides: Mapping[str, Any] | None = Non
     for path in (user_config_path(), project_file):
         if path.is_file():
             text = _read(path)
-            _deep_merge(merged, _parse(path, text))
+            layer = _parse(path, text)
+            _forget_providers_changing_kind(merged, layer)
+            _deep_merge(merged, layer)
             sources.append((path, text))
     if overrides:
         _deep_merge(merged, dict(overrides))
@@ -61,6 +63,23 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
         raise ConfigError(f"not valid TOML: {message}", path=path, line=line) from None
 
 
+def _forget_providers_changing_kind(merged: dict[str, Any], layer: Mapping[str, Any]) -> None:
+    """A provider table that changes `kind` describes another API, so it starts afresh instead of
+    inheriting the lower layer's settings (the default OpenAI key variable under a Bedrock provider)."""
+    below, above = merged.get("providers"), layer.get("providers")
+    if not isinstance(below, dict) or not isinstance(above, Mapping):
+        return
+    changed = [
+        name
+        for name, table in above.items()
+        if isinstance(table, Mapping)
+        and isinstance(below.get(name), dict)
+        and below[name].get("kind") != table.get("kind", below[name].get("kind"))
+    ]
+    for name in changed:
+        del below[name]
+
+
 def _deep_merge(into: dict[str, Any], layer: Mapping[str, Any]) -> None:
     for key, value in layer.items():
         if isinstance(value, Mapping) and isinstance(into.get(key), dict):
@@ -74,12 +93,17 @@ def _explain(error: ValidationError, sources: list[tuple[Path, str]], fallback: 
     first = error.errors()[0]
     context = first.get("ctx") or {}
     loc = tuple(str(part) for part in context.get("loc", first["loc"]) if part != "[key]")
+    if "setting" in context:
+        loc = (*loc, str(context["setting"]))
     problem = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         problem = (
             f"unknown key {loc[-1]!r}; check its spelling against the commented defaults from `factory init`"
         )
-    elif first["type"] not in {"missing", "value_error"} and "loc" not in context:
+    elif (
+        first["type"] not in {"missing", "value_error", "unknown_provider", "provider_setting"}
+        and "loc" not in context
+    ):
         problem = f"{problem} (got {first['input']!r})"
     for path, text in reversed(sources):
         line = locate(text, loc)

@@ -90,11 +90,13 @@ class RecordedModel(WrapperModel):
 def describe(error: BaseException) -> str:
     """A one-line account of a model failure for people and the ledger; never includes credentials."""
     if isinstance(error, ai_errors.ModelHTTPError):
-        detail = error.provider_error_type or ""
+        status = str(error.status_code)
+        detail = error.provider_error_type or error.provider_error_code or ""
         body = error.body if isinstance(error.body, dict) else {}
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
-        message = inner.get("message", "") if isinstance(inner, dict) else ""
-        return " ".join(part for part in (f"HTTP {error.status_code}", detail, str(message)) if part)
+        inner = next((body[k] for k in ("error", "Error") if isinstance(body.get(k), dict)), body)
+        message = inner.get("message") or inner.get("Message") or ""
+        parts = (f"HTTP {status}", "" if detail == status else detail, str(message))
+        return " ".join(part for part in parts if part)
     if isinstance(error, ai_errors.ModelAPIError):
         return f"{type(error).__name__}: {error.message}"
     return f"{type(error).__name__}: {error}"

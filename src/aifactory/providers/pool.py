@@ -52,11 +52,23 @@ _QUOTA_COOLDOWN = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
-class Choice:
-    """One model a role may use: its provider's name (as configured) and the recorded model."""
+class Offer:
+    """One model a role may use, as the catalog offers it: the provider's name as configured, the
+    backend's model, its price if the configuration sets one, and where its credentials come from."""
 
     provider: str
     model: Model
+    price: Price | None
+    credentials: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An offer with its requests recorded."""
+
+    provider: str
+    model: Model
+    credentials: str
 
 
 Cooling = Callable[[], Mapping[str, datetime]]
@@ -76,7 +88,7 @@ class PoolPolicy:
 
 
 def pooled(
-    choices: Sequence[tuple[str, Model, Price | None]],
+    offers: Sequence[Offer],
     *,
     role: Role,
     scope: CallScope,
@@ -92,8 +104,14 @@ def pooled(
     """
     pydantic_ai.BANNER_ENABLED = False
     recorded = [
-        Choice(provider=name, model=RecordedModel(model, provider=name, scope=scope, sink=sink, price=price))
-        for name, model, price in choices
+        Choice(
+            provider=offer.provider,
+            model=RecordedModel(
+                offer.model, provider=offer.provider, scope=scope, sink=sink, price=offer.price
+            ),
+            credentials=offer.credentials,
+        )
+        for offer in offers
     ]
     return PooledModel(
         recorded, role=role, scope=scope, sink=sink, cooling=cooling, guard=guard, policy=policy
@@ -250,7 +268,7 @@ class PooledModel(WrapperModel):
         who = f"provider {choice.provider!r} (model {choice.model.model_name!r}, role {self._role.value})"
         fix = f"[roles.{self._role.value}] model in .factory/config.toml"
         if isinstance(error, ai_errors.ModelAuthenticationError):
-            return f"{who} refused the API key ({describe(error)}): check the key its api_key_env names"
+            return f"{who} refused the credentials ({describe(error)}): check {choice.credentials}"
         if isinstance(error, ai_errors.ModelNotFoundError):
             return f"{who}: the provider does not know this model ({describe(error)}); fix {fix}"
         if isinstance(error, RETRIED):

@@ -55,15 +55,23 @@ class ModelCatalog:
 
     def model(self, role: Role, scope: CallScope, *, complex_step: bool = False) -> Model:
         """The role's choices as one pooled model; `complex_step` picks the executor's `complex` list."""
+        # Imported at the first model, not with this module: it loads pydantic-ai (see above).
+        pool = importlib.import_module("aifactory.providers.pool")
         choices = []
         for ref in self._config.roles[role].choices(complex_step=complex_step):
             key = str(ref)
+            provider = self._provider(role, ref.provider)
             if key not in self._models:
-                self._models[key] = self._provider(role, ref.provider).model(ref.model)
-            choices.append((ref.provider, self._models[key], self._config.price(ref)))
+                self._models[key] = provider.model(ref.model)
+            choices.append(
+                pool.Offer(
+                    provider=ref.provider,
+                    model=self._models[key],
+                    price=self._config.price(ref),
+                    credentials=provider.credentials,
+                )
+            )
         run = self._config.run
-        # Imported at the first model, not with this module: it loads pydantic-ai (see above).
-        pool = importlib.import_module("aifactory.providers.pool")
         policy = pool.PoolPolicy(
             retries=run.model_retries, backoff=run.retry_backoff, cooldown=run.cooldown, max_wait=run.max_wait
         )

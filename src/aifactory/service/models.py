@@ -31,7 +31,8 @@ class ProviderState:
     name: str
     kind: str
     endpoint: str
-    key_variable: str
+    key_variable: str | None
+    """None when the provider takes no key from the environment (a local server, Bedrock's AWS chain)."""
     key_set: bool
     cooling_until: datetime | None
     reason: str
@@ -57,7 +58,7 @@ def provider_states(project: Project, env: Mapping[str, str] | None = None) -> l
             kind=provider.kind.value,
             endpoint=provider.base_url or "(the provider's public endpoint)",
             key_variable=provider.api_key_env,
-            key_set=bool(environment.get(provider.api_key_env, "").strip()),
+            key_set=provider.api_key_env is None or bool(environment.get(provider.api_key_env, "").strip()),
             cooling_until=resting[name].until if name in resting else None,
             reason=resting[name].reason if name in resting else "",
         )

@@ -71,7 +71,7 @@ class Project:
 
     def command_env(self) -> dict[str, str]:
         """The environment for commands run in worktrees: no provider keys, ever."""
-        secrets = [provider.api_key_env for provider in self.config.providers.values()]
+        secrets = [p.api_key_env for p in self.config.providers.values() if p.api_key_env is not None]
         return scrubbed_env(os.environ, secret_names=secrets)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from aifactory.testing.scenario import Answer, Delay, DropStream, ErrorEvent, HttpError, SimReply, SimRequest
 from aifactory.testing.scenarios import Scenario
 from aifactory.testing.tokens import PromptCache, Usage, canonical, reply_tokens
-from aifactory.testing.wire import BadRequest, Exchange, Wire
+from aifactory.testing.wire import BadRequest, Exchange, Refused, Wire
 
 
 @dataclass(frozen=True)
@@ -78,12 +78,19 @@ class Endpoint:
     """A provider's model endpoint: one wire protocol, one scenario, one prompt cache, one request log."""
 
     def __init__(
-        self, wire: Wire, scenario: Scenario, *, latency: float, known_models: frozenset[str] | None
+        self,
+        wire: Wire,
+        scenario: Scenario,
+        *,
+        latency: float,
+        known_models: frozenset[str] | None,
+        keys: frozenset[str] | None,
     ) -> None:
         self.wire = wire
         self.scenario = scenario
         self.latency = latency
         self.known_models = known_models
+        self.keys = keys
         self.requests: list[RecordedRequest] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -96,23 +103,33 @@ class Endpoint:
 
     def error(self, fault: HttpError) -> Response:
         """An error response in the provider's format."""
-        return json_response(fault.status, self.wire.error_body(fault), fault.headers)
+        headers = {**self.wire.error_headers(fault), **fault.headers}
+        return json_response(fault.status, self.wire.error_body(fault), headers)
+
+    def refusal(self, headers: Mapping[str, str]) -> HttpError | None:
+        """The provider's refusal of a caller without credentials, or with a key outside `keys`; else None."""
+        credential = self.wire.credential(headers)
+        if not credential or (self.keys is not None and credential not in self.keys):
+            return self.wire.unauthorized(credential)
+        return None
 
     def models(self, headers: Mapping[str, str]) -> Response:
         """The answer to `GET /v1/models`: the known models, to a caller with credentials."""
-        if not self.wire.authorized(headers):
-            return self.error(self.wire.unauthorized())
+        if refused := self.refusal(headers):
+            return self.error(refused)
         return json_response(200, self.wire.models(sorted(self.known_models or ())))
 
     def answer(self, path: str, headers: Mapping[str, str], raw: bytes) -> Response:
         """The response to one model request: validation, recording, latency, then the scenario's answer."""
         try:
             body = _json_object(raw)
-            if not self.wire.authorized(headers):
-                return self.error(self.wire.unauthorized())
-            sim = self.wire.parse(body, headers)
+            if refused := self.refusal(headers):
+                return self.error(refused)
+            sim = self.wire.parse(body, headers, path)
         except BadRequest as error:
             return self.error(HttpError(400, message=str(error)))
+        except Refused as refused:
+            return self.error(refused.fault)
         with self.lock:
             self.requests.append(RecordedRequest(path, headers, body, sim))
         self.pause(self.latency)

@@ -2,7 +2,7 @@
 
 A scenario decides how the simulated model answers. It reads a `SimRequest` (the conversation as
 plain data, whichever provider's format it arrived in) and returns a `SimReply` or a fault. Keeping
-this view protocol-independent lets one scenario drive the Anthropic and the OpenAI servers alike.
+this view protocol-independent lets one scenario drive every provider's server alike.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-WireProtocol: TypeAlias = Literal["anthropic", "openai"]
+WireProtocol: TypeAlias = Literal["anthropic", "openai", "azure-openai", "bedrock"]
 StopReason: TypeAlias = Literal["end_turn", "tool_use", "max_tokens"]
 
 

@@ -21,9 +21,16 @@ from aifactory.testing.scenario import HttpError, WireProtocol
 from aifactory.testing.scenarios import Scenario
 from aifactory.testing.wire import Wire
 from aifactory.testing.wire_anthropic import AnthropicWire
+from aifactory.testing.wire_azure import AzureOpenAIWire
+from aifactory.testing.wire_bedrock import BedrockWire
 from aifactory.testing.wire_openai import OpenAIWire
 
-_WIRES: dict[str, Callable[[], Wire]] = {"anthropic": AnthropicWire, "openai": OpenAIWire}
+_WIRES: dict[str, Callable[[], Wire]] = {
+    "anthropic": AnthropicWire,
+    "openai": OpenAIWire,
+    "azure-openai": AzureOpenAIWire,
+    "bedrock": BedrockWire,
+}
 
 _POLL_SECONDS = 0.02
 """How often the serving loop checks for `stop()`: the default half second would slow every test."""
@@ -41,11 +48,12 @@ class _LoopbackServer(ThreadingHTTPServer):
 
 
 class FakeServer:
-    """A simulated model provider on 127.0.0.1, speaking the Anthropic or the OpenAI wire protocol.
+    """A simulated model provider on 127.0.0.1: Anthropic, OpenAI, Azure OpenAI or Bedrock (Converse).
 
     Use it as a context manager (or `start()` / `stop()`) and point a client at `base_url`. Every
     model request is kept in `requests`. `latency` adds a fixed wait to each call; `known_models`,
-    when given, makes any other model a 404 as the provider would answer it.
+    when given, makes any other model a 404 as the provider would answer it; `keys`, when given,
+    makes any other key the provider's 401 (without it, any non-empty key is accepted).
     """
 
     def __init__(
@@ -55,13 +63,15 @@ class FakeServer:
         *,
         latency: float = 0.0,
         known_models: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
     ) -> None:
         if protocol not in _WIRES:
             raise ValueError(f"unknown wire protocol {protocol!r}: choose one of {sorted(_WIRES)}")
         self.protocol: WireProtocol = protocol
         wire = _WIRES[protocol]()
         models = frozenset(known_models) if known_models is not None else None
-        self._endpoint = Endpoint(wire, scenario, latency=latency, known_models=models)
+        accepted = frozenset(keys) if keys is not None else None
+        self._endpoint = Endpoint(wire, scenario, latency=latency, known_models=models, keys=accepted)
         self._connections: set[socket.socket] = set()
         self._httpd: _LoopbackServer | None = None
         self._thread: threading.Thread | None = None
@@ -75,7 +85,8 @@ class FakeServer:
 
     @property
     def base_url(self) -> str:
-        """The base URL the provider's SDK expects: with `/v1` for OpenAI, without for Anthropic."""
+        """The base URL the SDK expects: with `/v1` for OpenAI; the bare root for the others (Azure's
+        resource endpoint, Bedrock's `endpoint_url`)."""
         root = f"http://127.0.0.1:{self.port}"
         return f"{root}/v1" if self.protocol == "openai" else root
 
@@ -176,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-        if self._route() in self.endpoint.wire.chat_paths:
+        if self.endpoint.wire.serves(self._route()):
             self._write(self.endpoint.answer(self.path, self._headers(), raw))
         else:
             self._write(self.endpoint.error(HttpError(404, message=f"Invalid URL (POST {self.path})")))
@@ -201,7 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         streaming = response.events is not None
         headers = {
-            "content-type": "text/event-stream; charset=utf-8" if streaming else "application/json",
+            "content-type": self.endpoint.wire.stream_content_type if streaming else "application/json",
             self.endpoint.wire.request_id_header: f"req_{uuid.uuid4().hex[:24]}",
             **response.headers,
         }

@@ -22,6 +22,14 @@ class BadRequest(ValueError):
     """A request body the provider would reject with a 400; the message says what is wrong."""
 
 
+class Refused(Exception):
+    """A request the provider turns away with an error of its own before reading it (a wrong API version)."""
+
+    def __init__(self, fault: HttpError) -> None:
+        super().__init__(fault.message)
+        self.fault = fault
+
+
 @dataclass(frozen=True)
 class Exchange:
     """One request being answered: its raw body, normalized view and usage, and a seed for stable ids."""
@@ -39,19 +47,26 @@ class Exchange:
 class Wire(Protocol):
     """One provider's wire format, as the server needs it."""
 
-    chat_paths: frozenset[str]
-    """The paths (without query) that create a model response."""
     request_id_header: str
     """The response header carrying the provider's request id."""
+    stream_content_type: str
+    """The content type of a streamed answer: server-sent events, or AWS's event stream."""
     min_cached_tokens: int
     """The shortest prefix the provider reports as read from its cache."""
 
-    def authorized(self, headers: Mapping[str, str]) -> bool:
-        """Whether the request carries credentials the provider would look at."""
+    def serves(self, route: str) -> bool:
+        """Whether a POST to `route` (a path without its query) asks for a model response."""
         ...
 
-    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> SimRequest:
-        """The normalized view of a request body; raises `BadRequest` when the provider would refuse it."""
+    def credential(self, headers: Mapping[str, str]) -> str:
+        """The key (or key id) the request presents where the provider looks for it; "" when none."""
+        ...
+
+    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str], path: str) -> SimRequest:
+        """The normalized view of a request to `path` (with its query).
+
+        Raises `BadRequest` for a body the provider would answer with a 400, `Refused` for another refusal.
+        """
         ...
 
     def segments(self, body: Mapping[str, Any]) -> list[Segment]:
@@ -63,11 +78,15 @@ class Wire(Protocol):
         ...
 
     def events(self, reply: SimReply, exchange: Exchange) -> list[bytes]:
-        """The server-sent events answering a streamed request, each one encoded."""
+        """The events answering a streamed request, each one encoded (an SSE event or an AWS message)."""
         ...
 
     def error_body(self, fault: HttpError) -> dict[str, Any]:
         """The provider's error body for `fault`, with the provider's defaults for its status."""
+        ...
+
+    def error_headers(self, fault: HttpError) -> dict[str, str]:
+        """Headers the provider adds to an error response for `fault` (AWS names the error type in one)."""
         ...
 
     def error_event(self, fault: ErrorEvent) -> bytes:
@@ -78,8 +97,8 @@ class Wire(Protocol):
         """The HTTP error the provider sends for `fault`'s error when the request is not streamed."""
         ...
 
-    def unauthorized(self) -> HttpError:
-        """The provider's answer to a request without credentials."""
+    def unauthorized(self, credential: str) -> HttpError:
+        """The provider's answer to a request without credentials ("") or with a key it does not know."""
         ...
 
     def model_not_found(self, model: str) -> HttpError:
@@ -89,6 +108,9 @@ class Wire(Protocol):
     def models(self, names: Sequence[str]) -> dict[str, Any]:
         """The body of `GET /v1/models`."""
         ...
+
+
+SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
 
 
 def sse(data: Any, event: str | None = None) -> bytes:

@@ -22,6 +22,7 @@ from aifactory.testing.scenario import (
 )
 from aifactory.testing.tokens import Segment, Usage, canonical
 from aifactory.testing.wire import (
+    SSE_CONTENT_TYPE,
     BadRequest,
     Exchange,
     bearer_token,
@@ -44,6 +45,8 @@ _ERRORS: dict[int, tuple[str, str]] = {
     529: ("overloaded_error", "Overloaded"),
 }
 """Status → (error type, message) as https://docs.anthropic.com/en/api/errors lists them."""
+
+_CHAT_PATHS = frozenset({"/v1/messages"})
 
 _STATUS_OF_TYPE = {error_type: status for status, (error_type, _) in _ERRORS.items()}
 
@@ -140,14 +143,17 @@ def _block_events(index: int, block: Mapping[str, Any]) -> list[bytes]:
 class AnthropicWire:
     """The Messages API: `POST /v1/messages` (also with `?beta=true`, as Claude Code sends it)."""
 
-    chat_paths = frozenset({"/v1/messages"})
     request_id_header = "request-id"
+    stream_content_type = SSE_CONTENT_TYPE
     min_cached_tokens = 0
 
-    def authorized(self, headers: Mapping[str, str]) -> bool:
-        return bool(headers.get("x-api-key", "").strip() or bearer_token(headers))
+    def serves(self, route: str) -> bool:
+        return route in _CHAT_PATHS
 
-    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> SimRequest:
+    def credential(self, headers: Mapping[str, str]) -> str:
+        return headers.get("x-api-key", "").strip() or bearer_token(headers)
+
+    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str], path: str) -> SimRequest:
         try:
             system = [_text(body.get("system"))]
             messages: list[SimMessage] = []
@@ -229,14 +235,18 @@ class AnthropicWire:
         error = {"type": fault.error_type or default_type, "message": fault.message or default_message}
         return {"type": "error", "error": error}
 
+    def error_headers(self, fault: HttpError) -> dict[str, str]:
+        return {}
+
     def error_event(self, fault: ErrorEvent) -> bytes:
         return sse({"type": "error", "error": {"type": fault.error_type, "message": fault.message}}, "error")
 
     def as_http_error(self, fault: ErrorEvent) -> HttpError:
         return HttpError(_STATUS_OF_TYPE.get(fault.error_type, 500), fault.error_type, fault.message)
 
-    def unauthorized(self) -> HttpError:
-        return HttpError(401, "authentication_error", "x-api-key header is required")
+    def unauthorized(self, credential: str) -> HttpError:
+        message = "invalid x-api-key" if credential else "x-api-key header is required"
+        return HttpError(401, "authentication_error", message)
 
     def model_not_found(self, model: str) -> HttpError:
         return HttpError(404, "not_found_error", f"model: {model}")

@@ -23,6 +23,7 @@ from aifactory.testing.scenario import (
 )
 from aifactory.testing.tokens import Segment, canonical
 from aifactory.testing.wire import (
+    SSE_CONTENT_TYPE,
     BadRequest,
     Exchange,
     bearer_token,
@@ -56,6 +57,9 @@ _STATUS_OF_ERROR = {
     "overloaded_error": 503,
 }
 """The HTTP status of an error, by `code` or else `type`, for a request that was not streamed."""
+
+_CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
+"""With and without `/v1`, for base URLs configured either way."""
 
 _TOOL_CHOICES: dict[str, Literal["auto", "required", "none"]] = {
     "auto": "auto",
@@ -116,14 +120,17 @@ def _tool_choice(choice: object) -> tuple[Literal["auto", "required", "none"] | 
 class OpenAIWire:
     """Chat Completions: `POST /v1/chat/completions`, or `/chat/completions` for base URLs without `/v1`."""
 
-    chat_paths = frozenset({"/v1/chat/completions", "/chat/completions"})
     request_id_header = "x-request-id"
+    stream_content_type = SSE_CONTENT_TYPE
     min_cached_tokens = 1024
 
-    def authorized(self, headers: Mapping[str, str]) -> bool:
-        return bool(bearer_token(headers))
+    def serves(self, route: str) -> bool:
+        return route in _CHAT_PATHS
 
-    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> SimRequest:
+    def credential(self, headers: Mapping[str, str]) -> str:
+        return bearer_token(headers)
+
+    def parse(self, body: Mapping[str, Any], headers: Mapping[str, str], path: str) -> SimRequest:
         try:
             system: list[str] = []
             messages: list[SimMessage] = []
@@ -250,6 +257,9 @@ class OpenAIWire:
         }
         return {"error": error}
 
+    def error_headers(self, fault: HttpError) -> dict[str, str]:
+        return {}
+
     def error_event(self, fault: ErrorEvent) -> bytes:
         return sse(
             {"error": {"message": fault.message, "type": fault.error_type, "param": None, "code": fault.code}}
@@ -259,8 +269,16 @@ class OpenAIWire:
         status = _STATUS_OF_ERROR.get(fault.code or "") or _STATUS_OF_ERROR.get(fault.error_type, 500)
         return HttpError(status, fault.error_type, fault.message, code=fault.code)
 
-    def unauthorized(self) -> HttpError:
-        message = "You didn't provide an API key. Provide it in an Authorization header using Bearer auth."
+    def unauthorized(self, credential: str) -> HttpError:
+        if credential:
+            message = (
+                "Incorrect API key provided. "
+                "You can find your API key at https://platform.openai.com/account/api-keys."
+            )
+        else:
+            message = (
+                "You didn't provide an API key. Provide it in an Authorization header using Bearer auth."
+            )
         return HttpError(401, "invalid_request_error", message, code="invalid_api_key")
 
     def model_not_found(self, model: str) -> HttpError:
