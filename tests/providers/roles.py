@@ -57,7 +57,9 @@ def factory(root: Path, provider: str, model: str, table: str, env: Mapping[str,
     )
     (root / "README.md").write_text(README)
     events: list[Event] = []
-    return Factory(root=root, catalog=ModelCatalog(load_config(path), env, events.append), events=events)
+    # No ledger here: nothing else is cooling down and no budget applies; the pool keeps its own rests.
+    catalog = ModelCatalog(load_config(path), env, events.append, cooling=dict, guard=lambda scope: None)
+    return Factory(root=root, catalog=catalog, events=events)
 
 
 async def summarize(project: Factory, role: Role = Role.PLANNER) -> Summary:

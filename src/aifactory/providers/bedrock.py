@@ -4,9 +4,10 @@ Credentials come from the standard AWS chain (environment, a named profile, SSO,
 never from the configuration; they are resolved when the provider opens, so a run without them fails
 before any work. `region` is required; `base_url` overrides the endpoint (a VPC endpoint, or the
 simulated model). botocore's own retries are off (one attempt) so that the pool
-(`providers/pool.py`) is the one place that retries, as for every provider. Every request carries the role's `max_tokens`
-(`ModelCatalog.settings` always sets it): Bedrock reserves quota by it, so leaving it to the model's
-default would hold the model's maximum against the account's tokens-per-minute quota.
+(`providers/pool.py`) is the one place that retries, as for every provider. Every request carries
+the role's `max_tokens` (`ModelCatalog.settings` always sets it): Bedrock reserves quota by it, so
+leaving it to the model's default would hold the model's maximum against the account's
+tokens-per-minute quota.
 """
 
 from __future__ import annotations
