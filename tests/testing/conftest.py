@@ -40,6 +40,7 @@ async def make_model() -> AsyncIterator[ModelFactory]:
     (the SDK refuses a non-streamed request whose default `max_tokens` could take over 10 minutes).
     """
     clients: list[AsyncAnthropic | AsyncOpenAI] = []
+    boto_clients: list[Any] = []
 
     def build(
         server: FakeServer, *, model: str | None = None, api_key: str = "test-key", **client: Any
@@ -53,7 +54,11 @@ async def make_model() -> AsyncIterator[ModelFactory]:
                 name, provider=AnthropicProvider(anthropic_client=anthropic), settings=settings
             )
         if server.protocol == "bedrock":
-            return BedrockConverseModel(name, provider=_bedrock(server, api_key, **client), settings=settings)
+            bedrock = _bedrock(server, api_key, **client)
+            boto_clients.append(bedrock)
+            return BedrockConverseModel(
+                name, provider=BedrockProvider(bedrock_client=bedrock), settings=settings
+            )
         if server.protocol == "azure-openai":
             azure = AsyncAzureOpenAI(
                 azure_endpoint=server.base_url,
@@ -71,11 +76,13 @@ async def make_model() -> AsyncIterator[ModelFactory]:
     yield build
     for sdk_client in clients:
         await sdk_client.close()
+    for boto_client in boto_clients:
+        boto_client.close()
 
 
-def _bedrock(server: FakeServer, access_key: str, timeout: float = 60.0) -> BedrockProvider:
+def _bedrock(server: FakeServer, access_key: str, timeout: float = 60.0) -> Any:
     """A Bedrock Runtime client signing with fake credentials, botocore's own retries off."""
-    client = boto3.Session(
+    return boto3.Session(
         aws_access_key_id=access_key, aws_secret_access_key="fake-secret", region_name="us-east-1"
     ).client(
         "bedrock-runtime",
@@ -86,7 +93,6 @@ def _bedrock(server: FakeServer, access_key: str, timeout: float = 60.0) -> Bedr
             max_pool_connections=32,
         ),
     )
-    return BedrockProvider(bedrock_client=client)
 
 
 @pytest.fixture(params=["anthropic", "openai", "azure-openai", "bedrock"])

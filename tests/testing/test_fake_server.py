@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import AsyncIterable
@@ -31,6 +32,8 @@ LONG_INSTRUCTIONS = "Plan in small steps that each leave the tests passing. " * 
 async def test_concurrent_calls_wait_out_latency_together(protocol: str, make_model: Any) -> None:
     with FakeServer(Rules((always, reply_text("ok"))), protocol, latency=0.2) as server:
         agent = Agent(make_model(server))
+        # Earlier tests' garbage (SDK clients, boto3's large and cyclic) must not be collected in the window.
+        gc.collect()
         started = time.perf_counter()
         results = await asyncio.gather(*(agent.run(f"call {i}") for i in range(12)))
         elapsed = time.perf_counter() - started
