@@ -48,13 +48,18 @@ class Factory:
         return [event for event in self.events if isinstance(event, ModelCalled)]
 
 
-def factory(root: Path, provider: str, model: str, table: str, env: Mapping[str, str]) -> Factory:
-    """Every role on `provider:model`, with `[providers.PROVIDER]` set to `table` (TOML lines)."""
+def factory(
+    root: Path, provider: str, model: str, table: str, env: Mapping[str, str], *, max_wait: float = 60
+) -> Factory:
+    """Every role on `provider:model`, with `[providers.PROVIDER]` set to `table` (TOML lines).
+
+    A limit without a retry-after rests the provider for a tenth of a second, so the pool's waits
+    stay short; `max_wait` bounds them as `[run] max_wait` does.
+    """
     roles = "".join(f'[roles.{role.value}]\nmodel = "{provider}:{model}"\n' for role in Role)
     path = root / "config.toml"
-    path.write_text(
-        f"[run]\nmodel_retries = 2\nretry_backoff = 0.01\n{roles}[providers.{provider}]\n{table}\n"
-    )
+    run = f"[run]\nmodel_retries = 2\nretry_backoff = 0.01\ncooldown = 0.1\nmax_wait = {max_wait}\n"
+    path.write_text(f"{run}{roles}[providers.{provider}]\n{table}\n")
     (root / "README.md").write_text(README)
     events: list[Event] = []
     # No ledger here: nothing else is cooling down and no budget applies; the pool keeps its own rests.

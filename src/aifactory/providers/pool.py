@@ -201,7 +201,7 @@ class PooledModel(WrapperModel):
     def _cool(self, choice: Choice, error: Exception) -> None:
         now = datetime.now(UTC)
         asked = getattr(error, "retry_after", None)
-        if asked:
+        if asked is not None:
             until = now + timedelta(seconds=float(asked))
         elif isinstance(error, ai_errors.ModelQuotaExceededError):
             until = now + _QUOTA_COOLDOWN
