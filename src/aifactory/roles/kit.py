@@ -87,8 +87,20 @@ class ModelCatalog:
         return model
 
     def settings(self, role: Role) -> ModelSettings:
+        """The role's limits, and prompt-caching breakpoints for providers that take them.
+
+        The stable prefix of every role's request (tool definitions, then the system prompt) carries
+        a cache breakpoint, so attempts of one run and rounds of one task read it from the
+        provider's cache instead of paying for it again; providers without caching ignore the keys.
+        """
         role_config = self._config.roles[role]
-        settings: ModelSettings = {"max_tokens": role_config.max_tokens}
+        settings: ModelSettings = importlib.import_module(
+            "pydantic_ai.models.anthropic"
+        ).AnthropicModelSettings(
+            max_tokens=role_config.max_tokens,
+            anthropic_cache_tool_definitions=True,
+            anthropic_cache_instructions=True,
+        )
         if role_config.temperature is not None:
             settings["temperature"] = role_config.temperature
         return settings
