@@ -4,8 +4,8 @@ The simulated model is served from another process, twice: once as is, once with
 answering 429 (with `retry-after`) for a window from its first request on. Every role has two model
 choices, the Anthropic server first and the OpenAI one second, so during the window the pool cools
 the first provider down and the run goes on with the second. Printed: the run's wall time with
-the limit divided by the same run without it (measured in this run; target ≤ 1.2), and how many
-requests each provider served.
+the limit divided by the same run without it (measured in this run; target ≤ 1.2), how many requests
+each provider served, and the share of input tokens read from the providers' prompt caches.
 
     python benchmarks/failover.py [--steps 5] [--latency 0.3] [--attempts 4] [--window 30]
 """
@@ -45,7 +45,7 @@ def serve(steps: int, latency: float, limited: float) -> tuple[subprocess.Popen[
 
 async def timed(
     root: Path, steps: int, latency: float, attempts: int, limited: float
-) -> tuple[float, dict[str, int]]:
+) -> tuple[float, dict[str, float]]:
     server, anthropic, openai = serve(steps, latency, limited)
     try:
         repo = root / f"repo-{limited:g}"
@@ -73,6 +73,11 @@ async def timed(
                 " where run_id = ? and error is null group by provider"
             )
             served = dict(db.execute(query, (outcome.run_id,)).fetchall())
+            read, total = db.execute(
+                "select sum(cache_read_tokens), sum(input_tokens) from model_calls where run_id = ?",
+                (outcome.run_id,),
+            ).fetchone()
+        served["cache-read share of input tokens"] = round(read / total, 3) if total else 0
         return elapsed, served
     finally:
         server.terminate()
