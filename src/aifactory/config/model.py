@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -189,6 +190,10 @@ def _choices(value: str | list[str]) -> tuple[str, ...]:
     return tuple(str(ModelRef.parse(item)) for item in listed)
 
 
+def _refs(items: Iterable[str]) -> tuple[ModelRef, ...]:
+    return tuple(ModelRef.parse(item) for item in items)
+
+
 class RoleConfig(_Section):
     """Which models play a role, in order of preference, and how much each may write per answer.
 
@@ -218,16 +223,15 @@ class RoleConfig(_Section):
         return ModelRef.parse(self.model[0])
 
     def choices(self, *, complex_step: bool = False) -> tuple[ModelRef, ...]:
-        chosen = self.complex if complex_step and self.complex else self.model
-        return tuple(ModelRef.parse(item) for item in chosen)
+        return _refs(self.complex if complex_step and self.complex else self.model)
 
     @property
     def complex_choices(self) -> tuple[ModelRef, ...]:
-        return tuple(ModelRef.parse(item) for item in self.complex)
+        return _refs(self.complex)
 
     @property
     def every_choice(self) -> tuple[ModelRef, ...]:
-        return tuple(ModelRef.parse(item) for item in dict.fromkeys((*self.model, *self.complex)))
+        return _refs(dict.fromkeys((*self.model, *self.complex)))
 
 
 class RunConfig(_Section):

@@ -203,6 +203,7 @@ class LessonNoted(_Event):
     attempt: str | None = None
     blueprint: str | None = None
     detail: str = ""
+    """Free text, except for `fired`, where it is the number of hits (`factory stats` sums them)."""
 
 
 class RunFinished(_Event):

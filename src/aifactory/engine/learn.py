@@ -66,7 +66,7 @@ async def learn(factory: Factory, run_id: str, base: str, outcome: RoundOutcome)
         lessons = {lesson.id: lesson for lesson in book.load().lessons}
         for lesson_id, count in fired.items():
             if lesson_id in lessons:
-                _note(factory, scene, lesson_id, LessonActivity.FIRED, f"{count} finding(s)")
+                _note(factory, scene, lesson_id, LessonActivity.FIRED, str(count))
                 _save(book, lessons, _count(lessons[lesson_id], fired=count))
         notes = [
             lesson_id
