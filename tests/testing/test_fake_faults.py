@@ -28,6 +28,8 @@ from aifactory.testing import (
     FaultsFirst,
     HttpError,
     Script,
+    call_tool,
+    call_tool_raw,
     reply_text,
 )
 from tests.testing.conftest import MODEL_NAMES
@@ -157,3 +159,36 @@ async def test_faults_first_then_the_scenario_answers(protocol: str, make_model:
 
     assert result.output == "recovered"
     assert len(server.requests) == 3
+
+
+async def test_malformed_tool_arguments_are_streamed_verbatim_and_the_model_is_asked_to_fix_them(
+    protocol: str, make_model: Any
+) -> None:
+    noted: list[str] = []
+
+    def note(text: str) -> str:
+        """Note `text`."""
+        noted.append(text)
+        return "noted"
+
+    scenario = Script(
+        call_tool_raw("note", '{"text": "unterminated'), call_tool("note", text="fixed"), reply_text("done")
+    )
+    with FakeServer(scenario, protocol) as server:
+        result = await Agent(make_model(server), tools=[note]).run("Note it", event_stream_handler=_ignore)
+
+    assert result.output == "done"
+    assert noted == ["fixed"], "the malformed call never ran"
+    [retry] = server.requests[1].sim.results_since_user()
+    assert "json_invalid" in retry.content and "unterminated" in retry.content
+
+
+@pytest.mark.parametrize("protocol", ["anthropic", "bedrock"])
+async def test_a_json_answer_cannot_carry_malformed_tool_arguments(protocol: str, make_model: Any) -> None:
+    with (
+        FakeServer(Script(call_tool_raw("note", "{")), protocol) as server,
+        pytest.raises(ModelServerError) as raised,
+    ):
+        await _run(make_model(server), streamed=False)
+
+    assert "a tool input given as text can only be streamed" in str(raised.value)

@@ -13,6 +13,8 @@ from typing import Any, Literal, TypeAlias
 
 WireProtocol: TypeAlias = Literal["anthropic", "openai", "azure-openai", "bedrock"]
 StopReason: TypeAlias = Literal["end_turn", "tool_use", "max_tokens"]
+ToolInput: TypeAlias = dict[str, Any] | str
+"""A tool call's input: an object, or text sent verbatim as the JSON of its arguments, valid or not."""
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,13 @@ class SimReply:
 
     `stop` defaults to "tool_use" when there are tool calls and "end_turn" otherwise; say
     "max_tokens" to simulate a truncated answer. `input_tokens` / `output_tokens` override the
-    simulated counts, for budget tests that need large numbers.
+    simulated counts, for budget tests that need large numbers. A tool call's input given as text
+    (`call_tool_raw`) goes out as its arguments' JSON verbatim; Anthropic and Bedrock carry the input
+    as an object in a JSON answer, so there it can only be streamed.
     """
 
     text: str = ""
-    tool_calls: tuple[tuple[str, dict[str, Any]], ...] = ()
+    tool_calls: tuple[tuple[str, ToolInput], ...] = ()
     stop: StopReason | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
@@ -132,7 +136,12 @@ def call_tool(name: str, /, **args: Any) -> SimReply:
     return SimReply(tool_calls=((name, args),))
 
 
-def call_tools(calls: list[tuple[str, dict[str, Any]]], text: str = "") -> SimReply:
+def call_tool_raw(name: str, arguments: str) -> SimReply:
+    """An answer that calls one tool with `arguments` as the JSON text of its input, e.g. malformed JSON."""
+    return SimReply(tool_calls=((name, arguments),))
+
+
+def call_tools(calls: list[tuple[str, ToolInput]], text: str = "") -> SimReply:
     """An answer that calls several tools in one turn (parallel tool calls), optionally after some text."""
     return SimReply(text=text, tool_calls=tuple(calls))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Protocol
 
-from aifactory.testing.scenario import ErrorEvent, HttpError, SimReply, SimRequest
+from aifactory.testing.scenario import ErrorEvent, HttpError, SimReply, SimRequest, ToolInput
 from aifactory.testing.tokens import Segment, Usage
 
 
@@ -125,6 +125,19 @@ def pieces(text: str, count: int = 3) -> list[str]:
         return []
     size = -(-len(text) // count)
     return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def arguments_json(tool_input: ToolInput) -> str:
+    """The JSON text of a tool call's input as the model wrote it: given text is sent verbatim."""
+    return tool_input if isinstance(tool_input, str) else json.dumps(tool_input)
+
+
+def objects_only(tool_inputs: Sequence[ToolInput]) -> None:
+    """Refuse a tool input given as text where the wire carries it as a JSON object (a JSON answer)."""
+    if any(isinstance(tool_input, str) for tool_input in tool_inputs):
+        raise ValueError(
+            "a tool input given as text can only be streamed: this JSON answer carries an object"
+        )
 
 
 def text_chunks(text: str, size: int = 24) -> list[str]:

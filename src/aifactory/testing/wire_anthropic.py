@@ -7,7 +7,6 @@ recent versions, `Authorization: Bearer`; both are accepted.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -25,7 +24,9 @@ from aifactory.testing.wire import (
     SSE_CONTENT_TYPE,
     BadRequest,
     Exchange,
+    arguments_json,
     bearer_token,
+    objects_only,
     pieces,
     sse,
     status_phrase,
@@ -106,6 +107,19 @@ def _blocks(reply: SimReply, exchange: Exchange) -> list[dict[str, Any]]:
     return blocks
 
 
+def _message_body(reply: SimReply, exchange: Exchange, content: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": exchange.make_id("msg_"),
+        "type": "message",
+        "role": "assistant",
+        "model": exchange.sim.model,
+        "content": content,
+        "stop_reason": reply.stop_reason,
+        "stop_sequence": None,
+        "usage": _usage(exchange.usage, exchange.usage.output_tokens),
+    }
+
+
 def _usage(usage: Usage, output_tokens: int) -> dict[str, Any]:
     return {
         "input_tokens": usage.input_tokens,
@@ -128,7 +142,7 @@ def _block_events(index: int, block: Mapping[str, Any]) -> list[bytes]:
         deltas = [{"type": "text_delta", "text": chunk} for chunk in text_chunks(block["text"])]
     else:
         start = {**block, "input": {}}
-        partial = ["", *pieces(json.dumps(block["input"]))]
+        partial = ["", *pieces(arguments_json(block["input"]))]
         deltas = [{"type": "input_json_delta", "partial_json": chunk} for chunk in partial]
     return [
         sse({"type": "content_block_start", "index": index, "content_block": start}, "content_block_start"),
@@ -200,19 +214,11 @@ class AnthropicWire:
         return segments
 
     def message(self, reply: SimReply, exchange: Exchange) -> dict[str, Any]:
-        return {
-            "id": exchange.make_id("msg_"),
-            "type": "message",
-            "role": "assistant",
-            "model": exchange.sim.model,
-            "content": _blocks(reply, exchange),
-            "stop_reason": reply.stop_reason,
-            "stop_sequence": None,
-            "usage": _usage(exchange.usage, exchange.usage.output_tokens),
-        }
+        objects_only([tool_input for _, tool_input in reply.tool_calls])
+        return _message_body(reply, exchange, _blocks(reply, exchange))
 
     def events(self, reply: SimReply, exchange: Exchange) -> list[bytes]:
-        start = {**self.message(reply, exchange), "content": [], "stop_reason": None}
+        start = {**_message_body(reply, exchange, []), "stop_reason": None}
         start["usage"] = _usage(exchange.usage, 1)
         events = [
             sse({"type": "message_start", "message": start}, "message_start"),

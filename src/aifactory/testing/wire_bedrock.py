@@ -9,7 +9,6 @@ SigV4; any signature is accepted, and the access key id in it is the credential 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -26,7 +25,7 @@ from aifactory.testing.scenario import (
     SimToolResult,
 )
 from aifactory.testing.tokens import Segment, canonical
-from aifactory.testing.wire import BadRequest, Exchange, pieces, text_chunks
+from aifactory.testing.wire import BadRequest, Exchange, arguments_json, objects_only, pieces, text_chunks
 
 _PATH = re.compile(r"/model/([^/]+)/(converse|converse-stream)")
 _SIGV4 = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s]+)/\S+, ?SignedHeaders=\S+, ?Signature=[0-9a-f]+")
@@ -177,6 +176,7 @@ class BedrockWire:
         }
 
     def message(self, reply: SimReply, exchange: Exchange) -> dict[str, Any]:
+        objects_only([tool_input for _, tool_input in reply.tool_calls])
         return {
             "output": {"message": {"role": "assistant", "content": self._content(reply, exchange)}},
             "stopReason": reply.stop_reason,
@@ -198,7 +198,7 @@ class BedrockWire:
                 events.append(
                     eventstream.event("contentBlockStart", {"start": start, "contentBlockIndex": index})
                 )
-                deltas = [{"toolUse": {"input": part}} for part in pieces(json.dumps(tool_use["input"]))]
+                deltas = [{"toolUse": {"input": part}} for part in pieces(arguments_json(tool_use["input"]))]
             events.extend(
                 eventstream.event("contentBlockDelta", {"delta": delta, "contentBlockIndex": index})
                 for delta in deltas

@@ -26,6 +26,7 @@ from aifactory.testing.wire import (
     SSE_CONTENT_TYPE,
     BadRequest,
     Exchange,
+    arguments_json,
     bearer_token,
     pieces,
     sse,
@@ -177,7 +178,7 @@ class OpenAIWire:
                 {
                     "id": exchange.make_id("call_", index),
                     "type": "function",
-                    "function": {"name": name, "arguments": json.dumps(args)},
+                    "function": {"name": name, "arguments": arguments_json(args)},
                 }
                 for index, (name, args) in enumerate(reply.tool_calls)
             ]
@@ -210,7 +211,7 @@ class OpenAIWire:
             events.append(chunk({"tool_calls": [{**opening, "function": {"name": name, "arguments": ""}}]}))
             events.extend(
                 chunk({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
-                for fragment in pieces(json.dumps(args))
+                for fragment in pieces(arguments_json(args))
             )
         events.append(chunk({}, _FINISH_REASONS[reply.stop_reason]))
         if include_usage:
