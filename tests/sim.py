@@ -33,10 +33,12 @@ class SimProject:
     claude: FakeServer
     gpt: FakeServer
     events: list[Event] = field(default_factory=list)
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    """Variables exported besides the test key, e.g. the AWS keys a Bedrock provider signs with."""
 
     @property
     def env(self) -> dict[str, str]:
-        return {KEY_VARIABLE: KEY}
+        return {KEY_VARIABLE: KEY, **self.credentials}
 
     def cli(
         self, *args: str, timeout: float = 120, env: Mapping[str, str] | None = None
