@@ -57,11 +57,13 @@ KINDS: dict[str, Kind] = {
 
 @dataclass(frozen=True)
 class Seat:
-    """One of a role's choices: its provider's kind, what its server answers, and its client's timeout."""
+    """One of a role's choices: its provider's kind, what its server answers, its client's timeout, and
+    how long its server takes to answer each call."""
 
     kind: str
     scenario: Scenario
     timeout: float = 10.0
+    latency: float = 0.0
 
 
 NAMES = ("first", "second")
@@ -134,7 +136,10 @@ def _config(
 def choices(root: Path, *seats: Seat, run: Mapping[str, float] | None = None) -> Iterator[Choices]:
     """A committed repository set up by `factory init`, every role choosing `seats` (one or two) in order."""
     with ExitStack() as stack:
-        servers = [stack.enter_context(FakeServer(s.scenario, KINDS[s.kind].protocol)) for s in seats]
+        servers = [
+            stack.enter_context(FakeServer(s.scenario, KINDS[s.kind].protocol, latency=s.latency))
+            for s in seats
+        ]
         repo = root / "repo"
         asyncio.run(create_sample(repo, SAMPLE, _config(root, seats, servers, run or {})))
         credentials = {name: value for seat in seats for name, value in KINDS[seat.kind].credentials.items()}
