@@ -9,6 +9,7 @@ answers do not hit read timeouts and a dropped stream is a clean, retryable erro
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from pydantic_ai import exceptions as ai_errors
@@ -37,17 +38,26 @@ class CallScope:
 class RecordedModel(WrapperModel):
     """Streams each request and emits one `ModelCalled` event for it, failed requests included.
 
-    `price` is the user's price for this model (`[prices]` in the configuration), if any.
+    `price` is the user's price for this model (`[prices]` in the configuration), if any; `secrets`
+    are the provider's credentials, masked in the errors it records.
     """
 
     def __init__(
-        self, wrapped: Model, *, provider: str, scope: CallScope, sink: EventSink, price: Price | None
+        self,
+        wrapped: Model,
+        *,
+        provider: str,
+        scope: CallScope,
+        sink: EventSink,
+        price: Price | None,
+        secrets: Collection[str] = (),
     ) -> None:
         super().__init__(wrapped)
         self._provider_name = provider
         self._scope = scope
         self._sink = sink
         self._price = price
+        self._secrets = secrets
 
     async def request(
         self,
@@ -64,7 +74,7 @@ class RecordedModel(WrapperModel):
                     pass
             response = stream.get()
         except Exception as error:
-            self._emit(started, Usage(), error=describe(error))
+            self._emit(started, Usage(), error=describe(error, self._secrets))
             raise
         tokens = tokens_of(response)
         cost = call_cost(response, tokens, self._price)
@@ -87,8 +97,22 @@ class RecordedModel(WrapperModel):
         )
 
 
-def describe(error: BaseException) -> str:
-    """A one-line account of a model failure for people and the ledger; never includes credentials."""
+REDACTED = "<key redacted>"
+
+
+def describe(error: BaseException, secrets: Collection[str] = ()) -> str:
+    """A one-line account of a model failure for people and the ledger; never includes credentials.
+
+    Some providers echo the key a request presented in their error ("invalid x-api-key sk-…"), so
+    the provider's own `secrets` are masked wherever its text holds them.
+    """
+    account = _account(error)
+    for secret in secrets:
+        account = account.replace(secret, REDACTED) if secret else account
+    return account
+
+
+def _account(error: BaseException) -> str:
     if isinstance(error, ai_errors.ModelHTTPError):
         status = str(error.status_code)
         detail = error.provider_error_type or error.provider_error_code or ""

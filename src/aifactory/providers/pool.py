@@ -54,12 +54,14 @@ _QUOTA_COOLDOWN = timedelta(hours=1)
 @dataclass(frozen=True)
 class Offer:
     """One model a role may use, as the catalog offers it: the provider's name as configured, the
-    backend's model, its price if the configuration sets one, and where its credentials come from."""
+    backend's model, its price if the configuration sets one, where its credentials come from, and
+    the secrets among them, which no error the factory records or shows may hold."""
 
     provider: str
     model: Model
     price: Price | None
     credentials: str
+    secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Choice:
     provider: str
     model: Model
     credentials: str
+    secrets: tuple[str, ...] = ()
 
 
 Cooling = Callable[[], Mapping[str, datetime]]
@@ -107,9 +110,15 @@ def pooled(
         Choice(
             provider=offer.provider,
             model=RecordedModel(
-                offer.model, provider=offer.provider, scope=scope, sink=sink, price=offer.price
+                offer.model,
+                provider=offer.provider,
+                scope=scope,
+                sink=sink,
+                price=offer.price,
+                secrets=offer.secrets,
             ),
             credentials=offer.credentials,
+            secrets=offer.secrets,
         )
         for offer in offers
     ]
@@ -212,7 +221,7 @@ class PooledModel(WrapperModel):
             ProviderCooled(
                 provider=choice.provider,
                 until=until,
-                reason=describe(error),
+                reason=describe(error, choice.secrets),
                 role=self._role,
                 run_id=self._scope.run_id,
                 attempt=self._scope.attempt,
@@ -267,14 +276,15 @@ class PooledModel(WrapperModel):
     def _explain(self, choice: Choice, error: Exception) -> str:
         who = f"provider {choice.provider!r} (model {choice.model.model_name!r}, role {self._role.value})"
         fix = f"[roles.{self._role.value}] model in .factory/config.toml"
+        said = describe(error, choice.secrets)
         if isinstance(error, ai_errors.ModelAuthenticationError):
-            return f"{who} refused the credentials ({describe(error)}): check {choice.credentials}"
+            return f"{who} refused the credentials ({said}): check {choice.credentials}"
         if isinstance(error, ai_errors.ModelNotFoundError):
-            return f"{who}: the provider does not know this model ({describe(error)}); fix {fix}"
+            return f"{who}: the provider does not know this model ({said}); fix {fix}"
         if isinstance(error, RETRIED):
             tries = self._policy.retries + 1
-            return f"{who} failed {tries} time(s) in a row, last: {describe(error)}"
-        return f"{who} failed: {describe(error)}"
+            return f"{who} failed {tries} time(s) in a row, last: {said}"
+        return f"{who} failed: {said}"
 
 
 def _portable(messages: list[ModelMessage], choice: Choice) -> list[ModelMessage]:

@@ -18,7 +18,7 @@ from aifactory.blueprint.store import Blueprint
 from aifactory.config import FactoryConfig
 from aifactory.domain.events import EventSink
 from aifactory.domain.run import Role
-from aifactory.providers.base import Provider
+from aifactory.providers.base import Provider, api_key
 from aifactory.providers.registry import open_provider
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ class ModelCatalog:
                     model=self._models[key],
                     price=self._config.price(ref),
                     credentials=provider.credentials,
+                    secrets=self._secrets(ref.provider),
                 )
             )
         run = self._config.run
@@ -104,6 +105,11 @@ class ModelCatalog:
         if role_config.temperature is not None:
             settings["temperature"] = role_config.temperature
         return settings
+
+    def _secrets(self, name: str) -> tuple[str, ...]:
+        """The provider's key, which its errors may echo (Bedrock's AWS secret never leaves the client)."""
+        key = api_key(self._config.providers[name], self._env)
+        return (key,) if key else ()
 
     def _provider(self, role: Role, name: str) -> Provider:
         if name not in self._providers:
