@@ -39,17 +39,21 @@ class Case:
 RETRIED = 3
 """`model_retries = 2`: a transient failure is tried three times on one provider, then the next choice."""
 
-SPEND_LIMIT: dict[str, HttpError] = {
-    "anthropic": HttpError(402),
-    "openai": HttpError(
-        429, "insufficient_quota", "You exceeded your current quota.", code="insufficient_quota"
+QUOTA = "insufficient_quota"
+SPEND_LIMIT: dict[str, tuple[HttpError, str]] = {
+    "anthropic": (HttpError(402), "HTTP 402 billing_error"),
+    "openai": (HttpError(429, QUOTA, "You exceeded your current quota.", code=QUOTA), f"HTTP 429 {QUOTA}"),
+    "azure-openai": (
+        HttpError(429, QUOTA, "You exceeded your current quota.", code=QUOTA),
+        f"HTTP 429 {QUOTA}",
     ),
-    "azure-openai": HttpError(
-        429, "insufficient_quota", "You exceeded your current quota.", code="insufficient_quota"
+    "bedrock": (
+        HttpError(400, "ServiceQuotaExceededException", "Your request exceeds the service quota."),
+        "HTTP 400 ServiceQuotaExceededException",
     ),
-    "bedrock": HttpError(400, "ServiceQuotaExceededException", "Your request exceeds the service quota."),
 }
-"""How each provider says the account's quota or credit is spent: waiting minutes will not help."""
+"""How each provider says the account's quota or credit is spent (waiting minutes will not help), and
+how the ledger words it."""
 
 CASES: dict[str, Case] = {
     "429-retry-after": Case(HttpError(429, headers={"retry-after": "30"}), 1, 30, "HTTP 429"),
@@ -100,7 +104,8 @@ def test_a_fault_on_the_first_choice_moves_the_step_to_the_next_and_the_run_pass
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_a_spent_quota_is_not_retried_and_rests_the_provider_for_an_hour(tmp_path: Path, kind: str) -> None:
-    _run_on_first_then_second(tmp_path, kind, Case(SPEND_LIMIT[kind], 1, 3600, "HTTP"))
+    fault, reason = SPEND_LIMIT[kind]
+    _run_on_first_then_second(tmp_path, kind, Case(fault, 1, 3600, reason))
 
 
 ALONE: dict[str, Fault] = {
@@ -141,7 +146,7 @@ def test_a_fault_once_on_a_provider_alone_is_retried_or_waited_out_and_the_run_p
 def test_a_spent_quota_on_a_provider_alone_stops_the_attempt_with_the_reason_without_retrying(
     tmp_path: Path, kind: str
 ) -> None:
-    spent = FaultsWhen(scripted_team(steps=2), executor_step, SPEND_LIMIT[kind])
+    spent = FaultsWhen(scripted_team(steps=2), executor_step, SPEND_LIMIT[kind][0])
     with choices(tmp_path, Seat(kind, spent), run={"max_wait": 5}) as project:
         finished = plan_and_run(project.sim, attempts=1)
         refused = [r for r in project.first.requests if executor_step(r.sim)]
