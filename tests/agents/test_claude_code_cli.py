@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aifactory.domain.events import ProviderCooled, ProviderSwitched
 from aifactory.domain.run import AttemptState, StepState
-from aifactory.testing.scenario import HttpError, SimRequest
+from aifactory.testing.scenario import HttpError, SimRequest, call_tool, reply_text
 from aifactory.testing.scenarios import FaultsWhen
 from aifactory.testing.team import scripted_team, step_file
 from tests.agents.claude import RESET, USAGE_LIMIT_HEADERS, agent_table, claude_binary
@@ -113,3 +113,38 @@ def test_a_usage_limit_hands_the_step_to_the_next_choice_and_the_run_finishes(tm
             sim, "select distinct provider from model_calls where role = 'executor' and error is null"
         )
         assert executed == [("sim",)]
+
+
+def test_a_step_whose_agent_commits_is_rejected_and_the_branch_put_back(tmp_path: Path) -> None:
+    sneaky = (
+        "echo sneaky > sneaky.txt && git add -A && git -c user.name=agent -c user.email=a@b commit -qm mine"
+    )
+    team = scripted_team(steps=1).first(
+        lambda r: _from_claude_code(r) and not r.find_results("Bash"), call_tool("Bash", command=sneaky)
+    )
+    team.first(
+        lambda r: _from_claude_code(r) and bool(r.find_results("Bash")), reply_text("Committed it myself.")
+    )
+    with sim_project(tmp_path, team, run={"attempts": 1}) as sim:
+        _executor(sim, '"claude-code:claude-sonnet-5-5"', pass_env="ANTHROPIC_API_KEY")
+        finished = plan_and_run(sim, attempts=1, env=_env(ANTHROPIC_API_KEY="sk-ant-for-claude-code"))
+        [attempt] = finished.detail.attempts
+        assert attempt.state is AttemptState.FAILED
+        assert "the agent moved the branch" in attempt.reason
+        assert "the factory makes each step's commit itself" in attempt.reason
+        branch = f"factory/{finished.outcome.run_id}/a1"
+        assert git(sim.repo, "rev-parse", branch) == git(sim.repo, "rev-parse", "HEAD"), (
+            "put back at the base"
+        )
+
+
+def test_a_missing_cli_stops_the_run_before_any_work_naming_the_install_command(tmp_path: Path) -> None:
+    with sim_project(tmp_path, scripted_team(steps=1), run={"attempts": 1}) as sim:
+        _executor(sim, '"claude-code:claude-sonnet-5-5"', pass_env="ANTHROPIC_API_KEY")
+        config = sim.repo / ".factory" / "config.toml"
+        config.write_text(config.read_text().replace(str(claude_binary()), str(tmp_path / "no-claude")))
+        ran = sim.cli("run", "Write the notes", "--no-interactive")
+        assert ran.returncode == 2, ran.stdout + ran.stderr
+        assert "claude-code: " in ran.stderr and "was not found ([agents.claude-code] binary)" in ran.stderr
+        assert "npm install -g @anthropic-ai/claude-code@" in ran.stderr
+        assert not sim.claude.requests, "no model was asked anything"
