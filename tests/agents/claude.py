@@ -43,11 +43,11 @@ def claude_binary() -> Path:
     return binary
 
 
-def agent_table(name: str, base_url: str, *, pass_env: str, binary: Path) -> str:
+def agent_table(name: str, base_url: str, *, pass_env: str, binary: Path, timeout: float = 120) -> str:
     """`[agents.NAME]` running the real CLI against a fake Anthropic server at `base_url`."""
     env = {"ANTHROPIC_BASE_URL": base_url, **QUIET}
     pairs = ", ".join(f'{key} = "{value}"' for key, value in env.items())
     return (
         f'[agents."{name}"]\nkind = "claude-code"\nbinary = "{binary}"\npass_env = ["{pass_env}"]\n'
-        f"env = {{ {pairs} }}\ntimeout = 120\nretries = 0\n"
+        f"env = {{ {pairs} }}\ntimeout = {timeout}\nretries = 0\n"
     )

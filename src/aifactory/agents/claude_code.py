@@ -11,6 +11,7 @@ The CLI retries a 429 or 529 itself only `retries` times: the factory's pool dec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import AsyncIterator, Coroutine, Mapping
@@ -63,9 +64,11 @@ class ClaudeCodeAgent:
             async with asyncio.timeout(self._config.timeout):
                 async with open_stream(self._argv(job), cwd=job.worktree, env=self._env, stdin=True) as child:
                     assert child.stdin is not None
-                    child.stdin.write(job.task.encode())
-                    await child.stdin.drain()
-                    child.stdin.close()
+                    # A CLI that dies at start-up closes stdin early; its output says why.
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        child.stdin.write(job.task.encode())
+                        await child.stdin.drain()
+                        child.stdin.close()
                     async for line in _lines(child.stdout):
                         stream.feed(line)
                         if stream.result is not None:
