@@ -75,6 +75,7 @@ def test_the_system_block_does_not_change_with_the_task(blueprint: Blueprint) ->
             done=[],
             attempt=f"a{number}",
             branch=f"factory/r/a{number}",
+            agent="builtin",
         ).system
 
     assert executor_prompt(1) == executor_prompt(2)

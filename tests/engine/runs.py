@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aifactory.engine.run import RunOutcome
@@ -23,12 +24,15 @@ class Finished:
         return next(a for a in self.detail.attempts if a.name == name)
 
 
-def plan_and_run(sim: SimProject, ask: str = "Write the notes", *, attempts: int = 2) -> Finished:
+def plan_and_run(
+    sim: SimProject, ask: str = "Write the notes", *, attempts: int = 2, env: Mapping[str, str] | None = None
+) -> Finished:
+    """Plan `ask` and run it in-process; `env` replaces the environment the roles and agents see."""
     notices: list[str] = []
 
     async def go() -> RunOutcome:
         project = await sim.project()
-        with sim.session(project) as current:
+        with sim.session(project, env) as current:
             planned = await plan_ask(current, ask, [], no_answers)
             return await run(
                 current,

@@ -1,5 +1,6 @@
 """Configuration: typed, layered (defaults → user file → .factory/config.toml → flags), no import-time I/O."""
 
+from aifactory.config.agents import AgentConfig, AgentKind
 from aifactory.config.load import load_config, user_config_path
 from aifactory.config.model import (
     CommandsConfig,
@@ -15,6 +16,8 @@ from aifactory.config.model import (
 )
 
 __all__ = [
+    "AgentConfig",
+    "AgentKind",
     "CommandsConfig",
     "ExecutorConfig",
     "FactoryConfig",

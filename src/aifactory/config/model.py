@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from aifactory.config.agents import AgentConfig, default_agents
 from aifactory.domain.prices import Price
 from aifactory.domain.run import Role
 
@@ -323,6 +324,8 @@ class FactoryConfig(_Section):
     checks: ChecksConfig = ChecksConfig()
     roles: dict[Role, RoleConfig] = Field(default_factory=_default_roles)
     providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
+    agents: dict[str, AgentConfig] = Field(default_factory=default_agents)
+    """External coding agents by name; the executor's choices may name them instead of a provider."""
     prices: dict[str, Price] = Field(default_factory=dict)
     """Prices by `provider:model`, overriding the shipped table (genai-prices) for that model."""
 
@@ -332,11 +335,26 @@ class FactoryConfig(_Section):
 
     @model_validator(mode="after")
     def _roles_use_known_providers(self) -> FactoryConfig:
+        if clash := sorted(set(self.agents) & set(self.providers)):
+            raise PydanticCustomError(
+                "unknown_provider",
+                "'{name}' names both an agent and a provider ([providers.{name}]): rename one",
+                {"name": clash[0], "loc": ("agents", clash[0])},
+            )
         for role, role_config in self.roles.items():
             for ref in role_config.every_choice:
                 if ref.provider in self.providers:
                     continue
-                known = ", ".join(sorted(self.providers)) or "none"
+                if ref.provider in self.agents and role is not Role.EXECUTOR:
+                    raise PydanticCustomError(
+                        "unknown_provider",
+                        "names agent '{provider}': an agent carries out steps, so only "
+                        "[roles.executor] may name one; choose a provider here",
+                        {"provider": ref.provider, "loc": ("roles", role.value, "model")},
+                    )
+                if ref.provider in self.agents:
+                    continue
+                known = ", ".join(sorted({*self.providers, *self.agents})) or "none"
                 raise PydanticCustomError(
                     "unknown_provider",
                     "names provider '{provider}', which is not configured (configured: {known}); "
@@ -344,6 +362,10 @@ class FactoryConfig(_Section):
                     {"provider": ref.provider, "known": known, "loc": ("roles", role.value, "model")},
                 )
         return self
+
+    def agent(self, ref: ModelRef) -> AgentConfig | None:
+        """The external agent a role's choice names, or None when it names a provider."""
+        return None if ref.provider in self.providers else self.agents.get(ref.provider)
 
     @model_validator(mode="after")
     def _prices_name_configured_models(self) -> FactoryConfig:

@@ -7,6 +7,7 @@ the truth about an attempt, including one that was interrupted or failed half-wa
 from __future__ import annotations
 
 import asyncio
+import functools
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,11 +19,12 @@ from aifactory.domain.lesson import CheckSpec
 from aifactory.domain.plan import Plan
 from aifactory.domain.run import AttemptState, Role, StepState
 from aifactory.domain.verdict import AttemptVerdict
+from aifactory.engine import guard
 from aifactory.engine.context import Factory
 from aifactory.engine.verify import Subject, verify_attempt
 from aifactory.errors import FactoryError, StepError
 from aifactory.providers.calls import CallScope
-from aifactory.roles.executor import DoneStep, agent_for, step_job
+from aifactory.roles.executor import DoneStep, StepBrief, execute_step
 from aifactory.workspace.git import Git
 
 
@@ -104,8 +106,9 @@ async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
 
 
 async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[DoneStep]:
-    """Carry out the task list, one agent run and one commit per step."""
+    """Carry out the task list, one agent run and one commit per step, the commit made by the factory."""
     done: list[DoneStep] = []
+    sessions: dict[str, str] = {}
     total = len(job.plan.steps)
     for index, step in enumerate(job.plan.steps):
         number = index + 1
@@ -113,20 +116,30 @@ async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[Don
             StepStarted(run_id=job.run_id, attempt=job.attempt, index=number, total=total, title=step.title)
         )
         scope = CallScope(role=Role.EXECUTOR, run_id=job.run_id, attempt=job.attempt, step=number)
-        request = step_job(
-            factory.kit,
+        brief = StepBrief(
             plan=job.plan,
             plan_text=job.plan_text,
             index=index,
-            done=done,
+            done=tuple(done),
             worktree=job.worktree,
             attempt=job.attempt,
             branch=job.branch,
             env=factory.command_env,
+            sessions=dict(sessions),
         )
         try:
-            outcome = await agent_for(factory.kit, scope, step.complexity).run_step(request)
-            trailers = f"Factory-Run: {job.run_id}\nFactory-Attempt: {job.attempt}\n"
+            before = await guard.mark(worktree, factory.git)
+            ran = await execute_step(
+                factory.kit, scope, brief, functools.partial(worktree.restore, before.head)
+            )
+            problem = await guard.breach(before, worktree, factory.git)
+            if problem is not None:
+                raise StepError(problem)
+            outcome = ran.outcome
+            trailers = (
+                f"Factory-Run: {job.run_id}\nFactory-Attempt: {job.attempt}\n"
+                f"Factory-Executor: {ran.by}:{ran.model}\n"
+            )
             message = f"step {number}/{total}: {step.title}\n\n{outcome.summary}\n\n{trailers}"
             commit = await worktree.commit_all(message)
         except asyncio.CancelledError:
@@ -135,6 +148,8 @@ async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[Don
         except FactoryError as error:
             _step_end(factory, job, number, StepState.FAILED, str(error))
             raise StepError(f"step {number} ({step.title}) failed: {error}") from error
+        if outcome.session_id:
+            sessions[ran.by] = outcome.session_id
         factory.sink(
             StepFinished(
                 run_id=job.run_id,

@@ -8,14 +8,14 @@ first model is asked for, not with this module. A role's model call itself is `r
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aifactory.blueprint.store import Blueprint
-from aifactory.config import FactoryConfig
+from aifactory.config import FactoryConfig, ModelRef
 from aifactory.domain.events import EventSink
 from aifactory.domain.run import Role
 from aifactory.providers.base import Provider, api_key
@@ -51,14 +51,44 @@ class ModelCatalog:
         """Open the providers these roles need now, so a missing key fails before any work starts."""
         for role in roles:
             for ref in self._config.roles[role].every_choice:
-                self._provider(role, ref.provider)
+                if self._config.agent(ref) is None:
+                    self._provider(role, ref.provider)
 
-    def model(self, role: Role, scope: CallScope, *, complex_step: bool = False) -> Model:
-        """The role's choices as one pooled model; `complex_step` picks the executor's `complex` list."""
+    @property
+    def env(self) -> Mapping[str, str]:
+        """The environment providers read their keys from; external agents get a scrubbed part of it."""
+        return self._env
+
+    @property
+    def sink(self) -> EventSink:
+        return self._sink
+
+    def cooling(self) -> Mapping[str, datetime]:
+        """Providers and agents cooling down now, and until when (from the ledger)."""
+        return self._cooling()
+
+    def guard(self, scope: CallScope) -> None:
+        """Raises `BudgetExceeded` when the caller's run or attempt may spend no more."""
+        self._guard(scope)
+
+    def model(
+        self,
+        role: Role,
+        scope: CallScope,
+        *,
+        complex_step: bool = False,
+        refs: Sequence[ModelRef] | None = None,
+        wait: bool = True,
+    ) -> Model:
+        """The role's choices as one pooled model; `complex_step` picks the executor's `complex` list.
+
+        `refs` narrows the choices (the executor's provider choices between agents); without `wait`
+        the pool fails at once when all of them are cooling, so the next choice can take over.
+        """
         # Imported at the first model, not with this module: it loads pydantic-ai (see above).
         pool = importlib.import_module("aifactory.providers.pool")
         choices = []
-        for ref in self._config.roles[role].choices(complex_step=complex_step):
+        for ref in refs if refs is not None else self._config.roles[role].choices(complex_step=complex_step):
             key = str(ref)
             provider = self._provider(role, ref.provider)
             if key not in self._models:
@@ -74,7 +104,10 @@ class ModelCatalog:
             )
         run = self._config.run
         policy = pool.PoolPolicy(
-            retries=run.model_retries, backoff=run.retry_backoff, cooldown=run.cooldown, max_wait=run.max_wait
+            retries=run.model_retries,
+            backoff=run.retry_backoff,
+            cooldown=run.cooldown,
+            max_wait=run.max_wait if wait else 0.0,
         )
         model: Model = pool.pooled(
             choices,

@@ -67,6 +67,8 @@ def provider_states(project: Project, env: Mapping[str, str] | None = None) -> l
     for role, role_config in config.roles.items():
         for complex_steps, chosen in ((False, role_config.choices()), (True, role_config.complex_choices)):
             for place, ref in enumerate(chosen, start=1):
+                if ref.provider not in states:
+                    continue
                 states[ref.provider].uses.append(
                     Use(role=role.value, model=ref.model, place=place, complex_steps=complex_steps)
                 )

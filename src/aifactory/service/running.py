@@ -16,6 +16,7 @@ from aifactory.engine.round import RoundOutcome, RoundPlan
 from aifactory.engine.run import Learned, RunOutcome, RunRequest, run_plan
 from aifactory.engine.runners.local import LocalRunner
 from aifactory.errors import UserError
+from aifactory.roles.executor import check_agents
 from aifactory.service import injection, planning
 from aifactory.service.planning import Answerer, plan_ask, read_plan
 from aifactory.service.project import FACTORY_DIR, PLANS_DIR, Session
@@ -50,6 +51,7 @@ async def run(
     project = session.project
     base = await project.git.require_head()
     session.kit.catalog.check(list(Role))
+    await check_agents(session.kit)
     plan_path = start.plan_path
     if plan_path is None:
         planned = await plan_ask(session, start.ask, start.context, answer)

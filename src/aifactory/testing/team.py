@@ -9,28 +9,50 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aifactory.testing.scenario import Answer, SimRequest, call_tool
+from aifactory.testing.scenario import Answer, SimRequest, call_tool, reply_text
 from aifactory.testing.scenarios import Rules, offers_tool
 
 
 def step_of(request: SimRequest) -> int:
-    """The step an executor request is about, from the executor prompt."""
-    found = re.search(r"# Your step: (\d+) of \d+", request.prompt)
-    return int(found.group(1)) if found else 1
+    """The step an executor request is about, from the latest executor prompt (a resumed session
+    holds the earlier steps' prompts too)."""
+    found = re.findall(r"# Your step: (\d+) of \d+", request.prompt)
+    return int(found[-1]) if found else 1
 
 
 def attempt_of(request: SimRequest) -> str:
     """The attempt an executor request belongs to, from the executor prompt."""
-    found = re.search(r"\(Attempt (a\d+) on branch", request.prompt)
-    return found.group(1) if found else "a1"
+    found = re.findall(r"\(Attempt (a\d+) on branch", request.prompt)
+    return found[-1] if found else "a1"
 
 
 def step_file(number: int) -> str:
     return f"notes/step-{number}.txt"
 
 
+def working_directory(request: SimRequest) -> str:
+    """Where Claude Code runs, as its system prompt tells the model (its Write tool wants absolute paths)."""
+    found = re.search(r"Primary working directory: (\S+)", request.system)
+    return found.group(1) if found else "."
+
+
+def execute_with_own_tools(request: SimRequest) -> Answer:
+    """A step as an external agent (Claude Code) does it: its own `Write` tool, then a summary."""
+    number = step_of(request)
+    if request.turns_since_user() == 0:
+        content = f"note {number} written by {attempt_of(request)}\n"
+        return call_tool(
+            "Write", file_path=f"{working_directory(request)}/{step_file(number)}", content=content
+        )
+    return reply_text(f"Wrote {step_file(number)}.")
+
+
 def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
-    """Plans `steps` steps; step K writes `notes/step-K.txt` naming its attempt; the verifiers pass."""
+    """Plans `steps` steps; step K writes `notes/step-K.txt` naming its attempt; the verifiers pass.
+
+    The executor's step is served both to the built-in agent (`write_file`, `step_done`) and to
+    Claude Code (`Write`, then a text answer).
+    """
     task_list = [
         {"title": f"Write note {k}", "description": f"Write {step_file(k)}.", "files": [step_file(k)]}
         for k in range(1, steps + 1)
@@ -54,6 +76,7 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
             call_tool("submit_task_list", review="No concerns.", steps=task_list),
         ),
         (offers_tool("step_done"), execute),
+        (offers_tool("Write"), execute_with_own_tools),
         (
             offers_tool("submit_plan_verdict"),
             call_tool("submit_plan_verdict", verdict="pass", summary="As planned."),

@@ -202,6 +202,11 @@ class Git:
         )
         return await self.require_head()
 
+    async def restore(self, commit: str) -> None:
+        """Put the worktree and its branch back at `commit`, dropping changes and untracked files."""
+        await self._run("reset", "--quiet", "--hard", commit)
+        await self._run("clean", "--quiet", "-fd")
+
     # -- diffs and merges --
 
     async def diff(self, base: str, head: str, *, cap: int) -> Diff:

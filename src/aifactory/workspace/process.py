@@ -273,6 +273,14 @@ class Stream:
     _errors: _HeadTail
     _drained: asyncio.Task[None]
 
+    async def wait(self) -> int:
+        """Wait for the child itself to exit, not for what it left running; its exit code."""
+        return await self._process.wait()
+
+    def errors(self) -> str:
+        """The head and tail of what the child wrote to stderr so far."""
+        return self._errors.text()
+
     async def finish(self) -> tuple[int, str]:
         """Wait for the child to exit after its output was read; its exit code and (capped) stderr."""
         code = await self._process.wait()
@@ -289,7 +297,7 @@ async def open_stream(
     stdin: bool = False,
     errors_cap: int = 8_000,
 ) -> AsyncIterator[Stream]:
-    """Start `argv` in its own process group and hand back its pipes; leaving the block ends the group.
+    """Start `argv` in its own process group and hand back its pipes; leaving the block kills the group.
 
     For outputs too big to hold (a whole diff, every blob of a tree): the caller reads `stdout` at
     its own pace. Stderr is drained alongside (keeping head and tail) so the child never blocks on it.
@@ -311,8 +319,8 @@ async def open_stream(
     finally:
         if process.stdin is not None:
             process.stdin.close()
-        if process.returncode is None:
-            _signal_group(process.pid, signal.SIGKILL)
+        # Also after the leader exited: what it left running in its group (a `server &`) goes too.
+        _signal_group(process.pid, signal.SIGKILL)
         await process.wait()
         drained.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -1,0 +1,161 @@
+"""Claude Code as an executor: `claude -p` headless in the attempt's worktree, one run per step.
+
+The prompt goes in on stdin (a plan can outgrow one command-line argument), the role's instructions
+are appended to Claude Code's own system prompt, and `--resume` carries the session of the
+attempt's previous step on, so the agent keeps its context between steps. Its stream-json output is
+read line by line as it arrives (`claude_stream.py` judges it); the process group is killed at the
+step's time limit, on Ctrl-C, and when the run ends, so nothing it started outlives the step.
+The CLI retries a 429 or 529 itself only `retries` times: the factory's pool decides what comes next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import AsyncIterator, Coroutine, Mapping
+from pathlib import Path
+from typing import Any
+
+from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
+from aifactory.agents.claude_stream import ClaudeStream, conclude
+from aifactory.config.agents import AgentConfig
+from aifactory.errors import ConfigError
+from aifactory.workspace.process import open_stream, run_process
+
+TESTED_VERSION = "2.1.331"
+"""The release the factory's tests run (CI installs it); older 2.x releases stream the same events."""
+MIN_VERSION = (2, 0, 0)
+INSTALL = f"npm install -g @anthropic-ai/claude-code@{TESTED_VERSION}"
+
+_MAX_LINE = 8 << 20
+"""A longer event (a tool result holding a huge file) is skipped: nothing the factory needs is in it."""
+_EXIT_GRACE_S = 10.0
+"""How long the CLI may take to exit after printing its result before its group is killed."""
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_checked: dict[str, str] = {}
+
+
+class ClaudeCodeAgent:
+    """Runs one step with the Claude Code CLI; see the module docstring."""
+
+    def __init__(self, name: str, config: AgentConfig, model: str, env: Mapping[str, str]) -> None:
+        self.name = name
+        self._config = config
+        self._model = model
+        self._env = {
+            **env,
+            "CLAUDE_CODE_MAX_RETRIES": str(config.retries),
+            "DISABLE_AUTOUPDATER": "1",
+        }
+
+    async def check(self) -> str:
+        """The CLI's version, once per binary per process; refuses a missing or too old one."""
+        return await check_version(self.name, self._config.binary, self._env)
+
+    async def run_step(self, job: StepJob) -> StepOutcome:
+        await self.check()
+        stream = ClaudeStream()
+        started = time.monotonic()
+        exit_code: int | None = None
+        stderr = ""
+        try:
+            async with asyncio.timeout(self._config.timeout):
+                async with open_stream(self._argv(job), cwd=job.worktree, env=self._env, stdin=True) as child:
+                    assert child.stdin is not None
+                    # A CLI that dies at start-up closes stdin early; its output says why.
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        child.stdin.write(job.task.encode())
+                        await child.stdin.drain()
+                        child.stdin.close()
+                    async for line in _lines(child.stdout):
+                        stream.feed(line)
+                        if stream.result is not None:
+                            break
+                    exit_code = await _exit_code(child.wait())
+                    stderr = child.errors()
+        except TimeoutError:
+            limit = f"{self._config.timeout:.0f}s ([agents.{self.name}] timeout)"
+            stderr = f"killed after the step's time limit of {limit}"
+        ending = conclude(stream, exit_code, stderr)
+        outcome = StepOutcome(
+            summary=ending.text,
+            tool_calls=stream.tool_calls,
+            usage=stream.usage,
+            duration_ms=round((time.monotonic() - started) * 1000),
+            session_id=stream.session_id,
+        )
+        if ending.ok:
+            return outcome
+        if ending.login:
+            raise AgentFailed(self._login_fix(ending.text), outcome)
+        reason = f"{self.name} ({self._model}): {ending.text}"
+        raise AgentFailed(reason, outcome, limited=ending.limited, until=ending.until)
+
+    def _argv(self, job: StepJob) -> list[str]:
+        argv = [self._config.binary, "-p", "--output-format", "stream-json", "--verbose"]
+        argv += ["--model", self._model, "--permission-mode", self._config.permission_mode]
+        argv += ["--allowedTools", ",".join(self._config.allowed_tools), "--max-turns", str(job.max_turns)]
+        argv += ["--append-system-prompt", job.instructions]
+        return [*argv, "--resume", job.resume] if job.resume else argv
+
+    def _login_fix(self, said: str) -> str:
+        return (
+            f"{self.name} could not log in ({said}): run `claude login` for the subscription, or "
+            f"`claude setup-token` and export CLAUDE_CODE_OAUTH_TOKEN; for an API key export "
+            f"ANTHROPIC_API_KEY and add it to [agents.{self.name}] pass_env (Bedrock: the AWS_* "
+            "variables and env.AWS_REGION)"
+        )
+
+
+async def check_version(name: str, binary: str, env: Mapping[str, str]) -> str:
+    """`claude --version`, refusing a missing binary or a release older than `MIN_VERSION`."""
+    if binary in _checked:
+        return _checked[binary]
+    fix = f"install it with `{INSTALL}`, or remove {name} from [roles.executor] in .factory/config.toml"
+    try:
+        ran = await run_process([binary, "--version"], cwd=Path.cwd(), env=env, timeout_s=60, output_cap=4000)
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: `{binary}` was not found ([agents.{name}] binary): {fix}") from None
+    except PermissionError:
+        raise ConfigError(f"{name}: `{binary}` is not executable ([agents.{name}] binary): {fix}") from None
+    found = _VERSION.search(ran.output)
+    if ran.exit_code != 0 or found is None:
+        said = ran.output.strip()[:200]
+        raise ConfigError(f"{name}: `{binary} --version` failed ({said}): {fix}")
+    if tuple(int(part) for part in found.groups()) < MIN_VERSION:
+        raise ConfigError(f"{name}: Claude Code {found.group(0)} is too old: {fix}")
+    _checked[binary] = found.group(0)
+    return found.group(0)
+
+
+async def _lines(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """Lines of `reader` as they arrive, each at most `_MAX_LINE` bytes (longer ones are skipped)."""
+    pending = bytearray()
+    skipping = False
+    while chunk := await reader.read(65_536):
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            if not skipping:
+                pending += chunk[start:end]
+                yield bytes(pending)
+            pending.clear()
+            skipping = False
+            start = end + 1
+        if not skipping:
+            pending += chunk[start:]
+        if len(pending) > _MAX_LINE:
+            pending.clear()
+            skipping = True
+    if pending and not skipping:
+        yield bytes(pending)
+
+
+async def _exit_code(exited: Coroutine[Any, Any, int]) -> int | None:
+    """The CLI's exit code, or None when it lingers past the grace after its result."""
+    try:
+        async with asyncio.timeout(_EXIT_GRACE_S):
+            return await exited
+    except TimeoutError:
+        return None

@@ -1,0 +1,178 @@
+"""The real Claude Code CLI as the executor, headless against the fake Anthropic server: whole runs."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aifactory.domain.events import ProviderCooled, ProviderSwitched
+from aifactory.domain.run import AttemptState, StepState
+from aifactory.testing.scenario import Delay, HttpError, SimRequest, call_tool, reply_text
+from aifactory.testing.scenarios import FaultsWhen
+from aifactory.testing.team import scripted_team, step_file
+from tests.agents.claude import RESET, USAGE_LIMIT_HEADERS, agent_table, claude_binary
+from tests.engine.runs import plan_and_run
+from tests.sim import KEY, KEY_VARIABLE, SimProject, sim_project
+from tests.support import git
+
+
+def _executor(sim: SimProject, choices: str, *, pass_env: str, timeout: float = 120) -> None:
+    """Give the executor `choices` and a `claude-code` agent that runs the real CLI against the fake."""
+    config = sim.repo / ".factory" / "config.toml"
+    text = config.read_text(encoding="utf-8").replace(
+        '[roles.executor]\nmodel = "sim:claude-sonnet-5-5"', f"[roles.executor]\nmodel = {choices}"
+    )
+    table = agent_table(
+        "claude-code", sim.claude.base_url, pass_env=pass_env, binary=claude_binary(), timeout=timeout
+    )
+    config.write_text(text + table, encoding="utf-8")
+
+
+def _env(**credentials: str) -> dict[str, str]:
+    """What the factory runs with: the developer's environment, the roles' key, and more secrets."""
+    return {**os.environ, KEY_VARIABLE: KEY, "OPENAI_API_KEY": "sk-openai-never-passed", **credentials}
+
+
+def _rows(sim: SimProject, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(sim.repo / ".factory" / "ledger.db") as db:
+        return db.execute(sql).fetchall()
+
+
+def _from_claude_code(request: SimRequest) -> bool:
+    return request.headers.get("user-agent", "").startswith("claude-cli/")
+
+
+def test_claude_code_carries_out_the_steps_and_the_factory_commits_them(tmp_path: Path) -> None:
+    with sim_project(tmp_path, scripted_team(steps=2), run={"attempts": 1}) as sim:
+        _executor(sim, '"claude-code:claude-sonnet-5-5"', pass_env="ANTHROPIC_API_KEY")
+        finished = plan_and_run(sim, attempts=1, env=_env(ANTHROPIC_API_KEY="sk-ant-for-claude-code"))
+        [attempt] = finished.detail.attempts
+        assert attempt.state is AttemptState.PASSED, attempt.reason
+        assert [step.state for step in attempt.steps] == [StepState.COMMITTED, StepState.COMMITTED]
+        branch = f"factory/{finished.outcome.run_id}/a1"
+        assert git(sim.repo, "show", f"{branch}:{step_file(2)}") == "note 2 written by a1\n"
+        log = git(sim.repo, "log", "--format=%an|%B", f"{branch}~1..{branch}")
+        assert log.startswith("aifactory|step 2/2: Write note 2\n\nWrote notes/step-2.txt.")
+        assert "Factory-Executor: claude-code:claude-sonnet-5-5" in log
+        cli = [r for r in sim.claude.requests if _from_claude_code(r)]
+        assert cli and {r.headers["x-api-key"] for r in cli} == {"sk-ant-for-claude-code"}
+        assert any(
+            "# Your step: 1 of 2" in r.sim.prompt and "# Your step: 2 of 2" in r.sim.prompt for r in cli
+        ), "step 2 resumes the session of step 1"
+        calls = _rows(
+            sim,
+            "select step, model, input_tokens, output_tokens, cache_read_tokens, cost, error "
+            "from model_calls where provider = 'claude-code' and role = 'executor' order by step",
+        )
+        assert [(step, model) for step, model, *_ in calls] == [
+            (1, "claude-sonnet-5-5"),
+            (2, "claude-sonnet-5-5"),
+        ]
+        assert all(
+            tokens and out and cost is not None and error is None
+            for _, _, tokens, out, _, cost, error in calls
+        )
+        assert calls[1][4], "the resumed session reads its earlier turns from the cache"
+
+
+def test_a_usage_limit_hands_the_step_to_the_next_choice_and_the_run_finishes(tmp_path: Path) -> None:
+    limited = HttpError(429, "rate_limit_error", "usage limit", headers=USAGE_LIMIT_HEADERS)
+    scenario = FaultsWhen(scripted_team(steps=2), _from_claude_code, limited)
+    with sim_project(tmp_path, scenario, run={"attempts": 1}) as sim:
+        _executor(
+            sim,
+            '["claude-code:claude-sonnet-5-5", "sim:claude-sonnet-5-5"]',
+            pass_env="CLAUDE_CODE_OAUTH_TOKEN",
+        )
+        finished = plan_and_run(sim, attempts=1, env=_env(CLAUDE_CODE_OAUTH_TOKEN="sk-ant-oat01-fake"))
+        [attempt] = finished.detail.attempts
+        assert attempt.state is AttemptState.PASSED, attempt.reason
+        branch = f"factory/{finished.outcome.run_id}/a1"
+        assert git(sim.repo, "show", f"{branch}:{step_file(1)}") == "note 1 written by a1\n"
+        assert "Factory-Executor: sim:claude-sonnet-5-5" in git(sim.repo, "log", "-1", "--format=%B", branch)
+        [cooled] = [e for e in sim.events if isinstance(e, ProviderCooled)]
+        assert (cooled.provider, cooled.until, cooled.step) == (
+            "claude-code",
+            datetime.fromtimestamp(RESET, UTC),
+            1,
+        )
+        assert "usage limit (five_hour)" in cooled.reason
+        switched = [
+            (e.from_provider, e.to_provider, e.step) for e in sim.events if isinstance(e, ProviderSwitched)
+        ]
+        assert switched == [("claude-code", "sim", 1), ("claude-code", "sim", 2)], (
+            "the ledger shows who did each step"
+        )
+        assert len([r for r in sim.claude.requests if _from_claude_code(r)]) == 1, (
+            "step 2 does not ask a cooling agent again"
+        )
+        assert _rows(sim, "select provider, until from provider_events where kind = 'provider-cooled'") == [
+            ("claude-code", cooled.until.isoformat(timespec="microseconds"))
+        ]
+        executed = _rows(
+            sim, "select distinct provider from model_calls where role = 'executor' and error is null"
+        )
+        assert executed == [("sim",)]
+
+
+def test_a_step_whose_agent_commits_is_rejected_and_the_branch_put_back(tmp_path: Path) -> None:
+    sneaky = (
+        "echo sneaky > sneaky.txt && git add -A && git -c user.name=agent -c user.email=a@b commit -qm mine"
+    )
+    team = scripted_team(steps=1).first(
+        lambda r: _from_claude_code(r) and not r.find_results("Bash"), call_tool("Bash", command=sneaky)
+    )
+    team.first(
+        lambda r: _from_claude_code(r) and bool(r.find_results("Bash")), reply_text("Committed it myself.")
+    )
+    with sim_project(tmp_path, team, run={"attempts": 1}) as sim:
+        _executor(sim, '"claude-code:claude-sonnet-5-5"', pass_env="ANTHROPIC_API_KEY")
+        finished = plan_and_run(sim, attempts=1, env=_env(ANTHROPIC_API_KEY="sk-ant-for-claude-code"))
+        [attempt] = finished.detail.attempts
+        assert attempt.state is AttemptState.FAILED
+        assert "the agent moved the branch" in attempt.reason
+        assert "the factory makes each step's commit itself" in attempt.reason
+        branch = f"factory/{finished.outcome.run_id}/a1"
+        assert git(sim.repo, "rev-parse", branch) == git(sim.repo, "rev-parse", "HEAD"), (
+            "put back at the base"
+        )
+
+
+def test_a_missing_cli_stops_the_run_before_any_work_naming_the_install_command(tmp_path: Path) -> None:
+    with sim_project(tmp_path, scripted_team(steps=1), run={"attempts": 1}) as sim:
+        _executor(sim, '"claude-code:claude-sonnet-5-5"', pass_env="ANTHROPIC_API_KEY")
+        config = sim.repo / ".factory" / "config.toml"
+        config.write_text(config.read_text().replace(str(claude_binary()), str(tmp_path / "no-claude")))
+        ran = sim.cli("run", "Write the notes", "--no-interactive")
+        assert ran.returncode == 2, ran.stdout + ran.stderr
+        assert "claude-code: " in ran.stderr and "was not found ([agents.claude-code] binary)" in ran.stderr
+        assert "npm install -g @anthropic-ai/claude-code@" in ran.stderr
+        assert not sim.claude.requests, "no model was asked anything"
+
+
+def test_a_step_past_its_time_limit_is_killed_and_fails_saying_so(tmp_path: Path) -> None:
+    slow = FaultsWhen(scripted_team(steps=1), _from_claude_code, Delay(60, reply_text("too late")))
+    with sim_project(tmp_path, slow, run={"attempts": 1}) as sim:
+        _executor(sim, '"claude-code:claude-sonnet-5-5"', pass_env="ANTHROPIC_API_KEY", timeout=3)
+        started = time.monotonic()
+        finished = plan_and_run(sim, attempts=1, env=_env(ANTHROPIC_API_KEY="sk-ant-for-claude-code"))
+        assert time.monotonic() - started < 30
+        [attempt] = finished.detail.attempts
+        assert attempt.state is AttemptState.FAILED
+        assert "killed after the step's time limit of 3s ([agents.claude-code] timeout)" in attempt.reason
+        assert not _running_in(tmp_path / "worktrees"), "the CLI's process group was killed"
+
+
+def _running_in(folder: Path) -> list[int]:
+    """Processes whose working directory is inside `folder`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cwd").resolve().is_relative_to(folder.resolve()):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
