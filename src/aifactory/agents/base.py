@@ -22,6 +22,9 @@ class StepJob(BaseModel):
     worktree: Path
     instructions: str
     task: str
+    stable: str = ""
+    """The opening of the request every step of the attempt shares (the plan), sent before `task` and
+    cached by providers that cache; an agent taking one prompt puts it first."""
     max_turns: int
     command_timeout: float
     output_cap: int

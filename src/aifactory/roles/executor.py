@@ -62,6 +62,7 @@ def step_job(
         worktree=worktree,
         instructions=prompt.system,
         task=prompt.task,
+        stable=prompt.stable,
         max_turns=executor.max_turns,
         command_timeout=executor.command_timeout,
         output_cap=executor.output_cap,

@@ -89,9 +89,10 @@ class ModelCatalog:
     def settings(self, role: Role) -> ModelSettings:
         """The role's limits, and prompt-caching breakpoints for providers that take them.
 
-        The stable prefix of every role's request (tool definitions, then the system prompt) carries
-        a cache breakpoint, so attempts of one run and rounds of one task read it from the
-        provider's cache instead of paying for it again; providers without caching ignore the keys.
+        The stable prefix of every role's request carries cache breakpoints (tool definitions, the
+        system prompt; the loop adds one after the plan, `agents.loop.run_model`), so the steps and
+        attempts of one run read it from the provider's cache instead of paying for it again:
+        three of the four breakpoints Anthropic allows. Providers without caching ignore the keys.
         """
         role_config = self._config.roles[role]
         settings: ModelSettings = importlib.import_module(
