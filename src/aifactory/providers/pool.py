@@ -2,8 +2,9 @@
 
 The one place retries happen. A request goes to the first choice that is not cooling down. A server
 error or a dropped connection is retried on the same provider with jittered backoff (honouring
-retry-after). A limit (429 rate limit, 529 overload, an exhausted quota) cools the provider down
-until its reset time and the request moves to the next choice at once, with the conversation made
+retry-after). A limit (429 rate limit, 529 overload, a spend or credit limit, never retried soon)
+cools the provider down until its reset time (`providers/limits.py` reads it from the provider's
+signals) and the request moves to the next choice at once, with the conversation made
 portable (another provider cannot verify the first one's signed thinking). When every choice is
 cooling down the request waits for the earliest reset, up to `max_wait`. Cooldowns are events, so
 the ledger keeps them and every other run, in this process or another, reads them back.
@@ -30,6 +31,7 @@ from aifactory.domain.events import EventSink, PoolWaiting, ProviderCooled, Prov
 from aifactory.domain.prices import Price
 from aifactory.domain.run import Role
 from aifactory.errors import ModelError
+from aifactory.providers import limits
 from aifactory.providers.calls import CallScope, RecordedModel, describe
 
 RETRIED: tuple[type[Exception], ...] = (
@@ -47,8 +49,6 @@ LIMITS: tuple[type[Exception], ...] = (
 """The provider says not now (or not until the quota resets): cool it down, use the next choice."""
 
 _MAX_BACKOFF = 60.0
-_QUOTA_COOLDOWN = timedelta(hours=1)
-"""An exhausted quota or spend limit is never retried soon; without a reset time, rest an hour."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,9 @@ class PooledModel(WrapperModel):
                     raise ModelError(self._explain(choice, error), retryable=True) from error
                 self._cool(choice, error)
             except ai_errors.ModelAPIError as error:
-                raise ModelError(self._explain(choice, error), retryable=False) from error
+                if not limits.spent(error):
+                    raise ModelError(self._explain(choice, error), retryable=False) from error
+                self._cool(choice, error)
 
     async def _retrying(
         self,
@@ -199,14 +201,7 @@ class PooledModel(WrapperModel):
         return resting
 
     def _cool(self, choice: Choice, error: Exception) -> None:
-        now = datetime.now(UTC)
-        asked = getattr(error, "retry_after", None)
-        if asked is not None:
-            until = now + timedelta(seconds=float(asked))
-        elif isinstance(error, ai_errors.ModelQuotaExceededError):
-            until = now + _QUOTA_COOLDOWN
-        else:
-            until = now + timedelta(seconds=self._policy.cooldown)
+        until = limits.rest_until(error, datetime.now(UTC), timedelta(seconds=self._policy.cooldown))
         self._rested[choice.provider] = until
         self._sink(
             ProviderCooled(

@@ -21,6 +21,13 @@ multi-turn run:
 """
 
 from aifactory.testing.endpoint import RecordedRequest
+from aifactory.testing.limits import (
+    ANTHROPIC_CREDIT_BALANCE,
+    OPENAI_INSUFFICIENT_QUOTA,
+    anthropic_rate_limit,
+    anthropic_usage_limit,
+    openai_rate_limit,
+)
 from aifactory.testing.scenario import (
     Answer,
     Delay,
@@ -58,6 +65,8 @@ from aifactory.testing.scenarios import (
 from aifactory.testing.server import FakeServer
 
 __all__ = [
+    "ANTHROPIC_CREDIT_BALANCE",
+    "OPENAI_INSUFFICIENT_QUOTA",
     "Answer",
     "Delay",
     "DropStream",
@@ -82,12 +91,15 @@ __all__ = [
     "WireProtocol",
     "all_of",
     "always",
+    "anthropic_rate_limit",
+    "anthropic_usage_limit",
     "call_tool",
     "call_tools",
     "has_result",
     "model_is",
     "no_rule_matched",
     "offers_tool",
+    "openai_rate_limit",
     "prompt_contains",
     "reply_text",
 ]
