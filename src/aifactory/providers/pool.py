@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -74,6 +74,10 @@ class Choice:
 Cooling = Callable[[], Mapping[str, datetime]]
 """Providers cooling down right now and until when: read from the ledger at each request."""
 
+Served = MutableMapping[tuple[Role, str | None, str | None], str]
+"""The provider that last took over a role's work, by role, run and attempt: each step gets a new
+pooled model, and a switch is recorded when the provider changes, not again at every step."""
+
 Guard = Callable[[CallScope], None]
 """Raises `BudgetExceeded` when the caller's run or attempt may spend no more."""
 
@@ -96,6 +100,7 @@ def pooled(
     cooling: Cooling,
     guard: Guard,
     policy: PoolPolicy,
+    served: Served,
 ) -> Model:
     """A role's choices as the factory hands them to it: each request recorded and priced, limits failed over.
 
@@ -114,7 +119,14 @@ def pooled(
         for offer in offers
     ]
     return PooledModel(
-        recorded, role=role, scope=scope, sink=sink, cooling=cooling, guard=guard, policy=policy
+        recorded,
+        role=role,
+        scope=scope,
+        sink=sink,
+        cooling=cooling,
+        guard=guard,
+        policy=policy,
+        served=served,
     )
 
 
@@ -131,6 +143,7 @@ class PooledModel(WrapperModel):
         cooling: Cooling,
         guard: Guard,
         policy: PoolPolicy,
+        served: Served,
     ) -> None:
         super().__init__(choices[0].model)
         self._guard = guard
@@ -140,7 +153,9 @@ class PooledModel(WrapperModel):
         self._sink = sink
         self._cooling = cooling
         self._policy = policy
-        self._current = choices[0]
+        self._served = served
+        self._key = (role, scope.run_id, scope.attempt)
+        self._current = next((c for c in choices if c.provider == served.get(self._key)), choices[0])
         self._rested: dict[str, datetime] = {}
 
     async def request(
@@ -235,6 +250,7 @@ class PooledModel(WrapperModel):
             )
         )
         self._current = choice
+        self._served[self._key] = choice.provider
 
     async def _wait(self, resting: Mapping[str, datetime]) -> None:
         """Sleep until the earliest choice is back; cancelling (Ctrl-C) interrupts the sleep."""

@@ -46,6 +46,7 @@ class ModelCatalog:
         self._guard = guard
         self._providers: dict[str, Provider] = {}
         self._models: dict[str, Model] = {}
+        self._served: dict[tuple[Role, str | None, str | None], str] = {}
 
     def check(self, roles: Iterable[Role]) -> None:
         """Open the providers these roles need now, so a missing key fails before any work starts."""
@@ -83,6 +84,7 @@ class ModelCatalog:
             cooling=self._cooling,
             guard=self._guard,
             policy=policy,
+            served=self._served,
         )
         return model
 
