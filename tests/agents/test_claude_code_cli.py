@@ -59,6 +59,7 @@ def test_claude_code_carries_out_the_steps_and_the_factory_commits_them(tmp_path
         assert "Factory-Executor: claude-code:claude-sonnet-5-5" in log
         cli = [r for r in sim.claude.requests if _from_claude_code(r)]
         assert cli and {r.headers["x-api-key"] for r in cli} == {"sk-ant-for-claude-code"}
+        assert all("# The plan" in r.sim.prompt for r in cli), "the CLI gets the plan with its step"
         assert any(
             "# Your step: 1 of 2" in r.sim.prompt and "# Your step: 2 of 2" in r.sim.prompt for r in cli
         ), "step 2 resumes the session of step 1"

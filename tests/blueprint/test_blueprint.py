@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from aifactory.blueprint.store import Blueprint, install_defaults, packaged_defaults, role_file
+from aifactory.blueprint.store import Blueprint, Prompt, install_defaults, packaged_defaults, role_file
 from aifactory.domain.plan import CarriedLesson, Question, Step
 from aifactory.domain.run import Role
 from aifactory.errors import BlueprintError
@@ -79,6 +79,34 @@ def test_the_system_block_does_not_change_with_the_task(blueprint: Blueprint) ->
         ).system
 
     assert executor_prompt(1) == executor_prompt(2)
+
+
+def test_the_plan_opens_the_request_apart_from_what_each_step_changes(blueprint: Blueprint) -> None:
+    """The plan is the same for every step and attempt: providers cache it behind its own breakpoint."""
+
+    def executor_prompt(number: int) -> Prompt:
+        return blueprint.prompt(
+            Role.EXECUTOR,
+            plan_text="# plan\n\nWrite the notes.",
+            step=Step(title=f"step {number}"),
+            step_number=number,
+            total_steps=2,
+            done=[],
+            attempt=f"a{number}",
+            branch=f"factory/r/a{number}",
+        )
+
+    first, second = executor_prompt(1), executor_prompt(2)
+    assert first.stable == second.stable
+    assert "Write the notes." in first.stable
+    assert "Write the notes." not in first.task
+    assert "step 1" in first.task
+
+
+def test_a_role_file_without_a_stable_block_sends_its_task_alone(blueprint: Blueprint) -> None:
+    path = blueprint.root / "roles" / "executor.md"
+    path.write_text("{% block system %}Work.{% endblock %}{% block task %}Step {{ n }}.{% endblock %}")
+    assert blueprint.prompt(Role.EXECUTOR, n=1) == Prompt(system="Work.", task="Step 1.", stable="")
 
 
 def test_an_edited_prompt_is_what_the_role_gets(blueprint: Blueprint) -> None:

@@ -21,7 +21,7 @@ from aifactory.testing import (
     prompt_contains,
     reply_text,
 )
-from aifactory.testing.tokens import PromptCache, Segment, count_tokens
+from aifactory.testing.tokens import LOOKBACK, PromptCache, Segment, count_tokens
 from aifactory.testing.wire_anthropic import AnthropicWire
 from aifactory.testing.wire_openai import OpenAIWire
 
@@ -173,3 +173,22 @@ def test_cache_accounting_splits_the_prompt_and_reads_it_back(prompt: list[Segme
     assert first.cache_read_input_tokens == 0
     assert again.cache_creation_input_tokens == 0
     assert again.cache_read_input_tokens == first.cache_creation_input_tokens
+
+
+def test_a_prefix_shorter_than_the_minimum_is_neither_written_nor_read() -> None:
+    cache = PromptCache()
+    short = [Segment("x" * 400, breakpoint=True), Segment("question")]
+    usages = [cache.account(short, output_tokens=1, min_tokens=1024) for _ in range(2)]
+    assert [(u.cache_creation_input_tokens, u.cache_read_input_tokens) for u in usages] == [(0, 0), (0, 0)]
+
+
+def test_an_entry_more_than_the_lookback_before_every_breakpoint_is_not_found() -> None:
+    """Anthropic checks a breakpoint and the 19 block boundaries before it, 20 in all, for an entry."""
+    cache = PromptCache()
+    opening = "system prompt " * 10
+    cache.account([Segment(opening, breakpoint=True)], output_tokens=1)
+    turns = [Segment(f"turn {i}") for i in range(LOOKBACK - 1)]
+    near = cache.account([Segment(opening), *turns[:-1], Segment("last", breakpoint=True)], output_tokens=1)
+    far = cache.account([Segment(opening), *turns, Segment("later", breakpoint=True)], output_tokens=1)
+    assert near.cache_read_input_tokens == count_tokens(len(opening))
+    assert far.cache_read_input_tokens == 0

@@ -134,3 +134,52 @@ def test_malformed_requests_and_unknown_paths_get_provider_errors() -> None:
     assert (not_json.status_code, not_json.json()["error"]["type"]) == (400, "invalid_request_error")
     assert "messages" in no_messages.json()["error"]["message"]
     assert (elsewhere.status_code, elsewhere.json()["error"]["type"]) == (404, "not_found_error")
+
+
+def test_anthropic_refuses_more_than_four_cache_breakpoints() -> None:
+    marked = {"type": "text", "text": "context", "cache_control": {"type": "ephemeral"}}
+    body = {
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 16,
+        "system": [marked, marked],
+        "messages": [{"role": "user", "content": [marked, marked]}],
+        "cache_control": {"type": "ephemeral"},
+    }
+    with FakeServer(Script(reply_text("ok")), "anthropic") as server:
+        answer = httpx.post(f"{server.base_url}/v1/messages", json=body, headers={"x-api-key": "k"})
+        within = httpx.post(
+            f"{server.base_url}/v1/messages", json={**body, "cache_control": None}, headers={"x-api-key": "k"}
+        )
+    assert answer.status_code == 400
+    assert answer.json()["error"] == {
+        "type": "invalid_request_error",
+        "message": "A maximum of 4 blocks with cache_control may be provided. Found 5.",
+    }
+    assert within.status_code == 200
+
+
+def test_openai_reads_a_shared_opening_inside_a_message_from_the_cache() -> None:
+    plan = "Step one writes the notes; step two checks them. " * 120
+    with (
+        FakeServer(Script(reply_text("ok"), reply_text("ok")), "openai") as server,
+        OpenAI(base_url=server.base_url, api_key="test-key", max_retries=0) as client,
+    ):
+        usages = [
+            client.chat.completions.create(
+                model="gpt-4o",
+                messages=[
+                    {
+                        "role": "user",
+                        "content": [{"type": "text", "text": plan}, {"type": "text", "text": step}],
+                    }
+                ],
+            ).usage
+            for step in ("Do step 1.", "Do step 2.")
+        ]
+    first, second = (usage for usage in usages if usage is not None)
+    cached = [
+        u.prompt_tokens_details.cached_tokens if u.prompt_tokens_details else 0 for u in (first, second)
+    ]
+    assert cached[0] == 0
+    assert 1024 <= cached[1] < second.prompt_tokens
+    assert cached[1] % 128 == 0

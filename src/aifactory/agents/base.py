@@ -26,12 +26,20 @@ class StepJob(BaseModel):
     worktree: Path
     instructions: str
     task: str
+    stable: str = ""
+    """The opening of the request every step of the attempt shares (the plan), sent before `task` and
+    cached by providers that cache; an agent taking one prompt puts it first."""
     max_turns: int
     command_timeout: float
     output_cap: int
     env: Mapping[str, str]
     resume: str | None = None
     """The session an external agent left at the attempt's previous step, to carry its context on."""
+
+    @property
+    def prompt(self) -> str:
+        """The whole request as one text, for an agent that takes a single prompt."""
+        return "\n\n".join(part for part in (self.stable, self.task) if part)
 
 
 class StepOutcome(BaseModel):

@@ -47,6 +47,7 @@ class BuiltinAgent:
             who="the executor",
             instructions=job.instructions,
             task=job.task,
+            stable=job.stable,
             output=STEP_DONE,
             tools=EDIT_TOOLS,
             workspace=workspace,

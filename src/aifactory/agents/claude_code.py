@@ -66,7 +66,7 @@ class ClaudeCodeAgent:
                     assert child.stdin is not None
                     # A CLI that dies at start-up closes stdin early; its output says why.
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                        child.stdin.write(job.task.encode())
+                        child.stdin.write(job.prompt.encode())
                         await child.stdin.drain()
                         child.stdin.close()
                     async for line in _lines(child.stdout):

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic_ai import Agent, ToolOutput
 from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
+from pydantic_ai.messages import CachePoint
 from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.toolsets import FunctionToolset
@@ -37,6 +38,7 @@ async def run_model(
     who: str,
     instructions: str,
     task: str,
+    stable: str = "",
     output: ToolOutput[T],
     tools: Tools,
     workspace: Workspace,
@@ -44,7 +46,11 @@ async def run_model(
     max_turns: int,
     output_retries: int,
 ) -> T:
-    """Converse until the model calls the output tool with a valid answer; `who` names it in errors."""
+    """Converse until the model calls the output tool with a valid answer; `who` names it in errors.
+
+    `stable`, the part of the request later calls repeat byte for byte (the plan), goes first with a
+    cache breakpoint after it, so those calls read it from the provider's cache.
+    """
     agent = Agent(
         model,
         output_type=output,
@@ -55,7 +61,7 @@ async def run_model(
     )
     try:
         result = await agent.run(
-            task,
+            [stable, CachePoint(), task] if stable else task,
             deps=workspace,
             model_settings=settings,
             usage_limits=UsageLimits(request_limit=max_turns),

@@ -2,7 +2,9 @@
 
 Prompts come from here and nowhere else, so changing the factory's behaviour means editing files
 under `.factory/blueprint/` that the user reviews like code. A role file holds two Jinja blocks:
-`system` (stable across calls, so providers can cache it) and `task` (this call's specifics).
+`system` (stable across calls, so providers can cache it) and `task` (this call's specifics), and
+may hold a third, `stable`: the part of the request every call of the role in one run shares (the
+plan), sent before the task behind its own cache breakpoint.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ PLAN_TEMPLATE = "plan-template.md"
 
 @dataclass(frozen=True)
 class Prompt:
-    """A role's instructions (system) and the request of this call (task)."""
+    """A role's instructions (system) and this call's request: the opening every call shares (stable),
+    then the rest (task)."""
 
     system: str
     task: str
+    stable: str = ""
 
 
 def packaged_defaults() -> Path:
@@ -81,16 +85,21 @@ class Blueprint:
     def prompt(self, role: Role, **context: Any) -> Prompt:
         name = role_file(role)
         template = self._template(name)
-        for block in ("system", "task"):
-            if block not in template.blocks:
+        for required in ("system", "task"):
+            if required not in template.blocks:
                 raise BlueprintError(
-                    f"{self.root / name} has no {{% block {block} %}}: "
+                    f"{self.root / name} has no {{% block {required} %}}: "
                     "a role file needs a system and a task block"
                 )
         render_context = template.new_context(dict(context))
-        system = self._render(name, lambda: "".join(template.blocks["system"](render_context)))
-        task = self._render(name, lambda: "".join(template.blocks["task"](render_context)))
-        return Prompt(system=system.strip(), task=task.strip())
+
+        def block(block_name: str) -> str:
+            if block_name not in template.blocks:
+                return ""
+            render = template.blocks[block_name]
+            return self._render(name, lambda: "".join(render(render_context))).strip()
+
+        return Prompt(system=block("system"), task=block("task"), stable=block("stable"))
 
     def _template(self, name: str) -> jinja2.Template:
         path = self.root / name

@@ -2,8 +2,9 @@
 
 The one place retries happen. A request goes to the first choice that is not cooling down. A server
 error or a dropped connection is retried on the same provider with jittered backoff (honouring
-retry-after). A limit (429 rate limit, 529 overload, an exhausted quota) cools the provider down
-until its reset time and the request moves to the next choice at once, with the conversation made
+retry-after). A limit (429 rate limit, 529 overload, a spend or credit limit, never retried soon)
+cools the provider down until its reset time (`providers/limits.py` reads it from the provider's
+signals) and the request moves to the next choice at once, with the conversation made
 portable (another provider cannot verify the first one's signed thinking). When every choice is
 cooling down the request waits for the earliest reset, up to `max_wait`. Cooldowns are events, so
 the ledger keeps them and every other run, in this process or another, reads them back.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,6 +31,7 @@ from aifactory.domain.events import EventSink, PoolWaiting, ProviderCooled, Prov
 from aifactory.domain.prices import Price
 from aifactory.domain.run import Role
 from aifactory.errors import ModelError
+from aifactory.providers import limits
 from aifactory.providers.calls import CallScope, RecordedModel, describe
 
 RETRIED: tuple[type[Exception], ...] = (
@@ -47,8 +49,6 @@ LIMITS: tuple[type[Exception], ...] = (
 """The provider says not now (or not until the quota resets): cool it down, use the next choice."""
 
 _MAX_BACKOFF = 60.0
-_QUOTA_COOLDOWN = timedelta(hours=1)
-"""An exhausted quota or spend limit is never retried soon; without a reset time, rest an hour."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,10 @@ class Choice:
 Cooling = Callable[[], Mapping[str, datetime]]
 """Providers cooling down right now and until when: read from the ledger at each request."""
 
+Served = MutableMapping[tuple[Role, str | None, str | None], str]
+"""The provider that last took over a role's work, by role, run and attempt: each step gets a new
+pooled model, and a switch is recorded when the provider changes, not again at every step."""
+
 Guard = Callable[[CallScope], None]
 """Raises `BudgetExceeded` when the caller's run or attempt may spend no more."""
 
@@ -99,6 +103,7 @@ def pooled(
     cooling: Cooling,
     guard: Guard,
     policy: PoolPolicy,
+    served: Served,
 ) -> Model:
     """A role's choices as the factory hands them to it: each request recorded and priced, limits failed over.
 
@@ -123,7 +128,14 @@ def pooled(
         for offer in offers
     ]
     return PooledModel(
-        recorded, role=role, scope=scope, sink=sink, cooling=cooling, guard=guard, policy=policy
+        recorded,
+        role=role,
+        scope=scope,
+        sink=sink,
+        cooling=cooling,
+        guard=guard,
+        policy=policy,
+        served=served,
     )
 
 
@@ -140,6 +152,7 @@ class PooledModel(WrapperModel):
         cooling: Cooling,
         guard: Guard,
         policy: PoolPolicy,
+        served: Served,
     ) -> None:
         super().__init__(choices[0].model)
         self._guard = guard
@@ -149,7 +162,9 @@ class PooledModel(WrapperModel):
         self._sink = sink
         self._cooling = cooling
         self._policy = policy
-        self._current = choices[0]
+        self._served = served
+        self._key = (role, scope.run_id, scope.attempt)
+        self._current = next((c for c in choices if c.provider == served.get(self._key)), choices[0])
         self._rested: dict[str, datetime] = {}
 
     async def request(
@@ -179,7 +194,9 @@ class PooledModel(WrapperModel):
                     raise ModelError(self._explain(choice, error), retryable=True) from error
                 self._cool(choice, error)
             except ai_errors.ModelAPIError as error:
-                raise ModelError(self._explain(choice, error), retryable=False) from error
+                if not limits.spent(error):
+                    raise ModelError(self._explain(choice, error), retryable=False) from error
+                self._cool(choice, error)
 
     async def _retrying(
         self,
@@ -208,14 +225,7 @@ class PooledModel(WrapperModel):
         return resting
 
     def _cool(self, choice: Choice, error: Exception) -> None:
-        now = datetime.now(UTC)
-        asked = getattr(error, "retry_after", None)
-        if asked is not None:
-            until = now + timedelta(seconds=float(asked))
-        elif isinstance(error, ai_errors.ModelQuotaExceededError):
-            until = now + _QUOTA_COOLDOWN
-        else:
-            until = now + timedelta(seconds=self._policy.cooldown)
+        until = limits.rest_until(error, datetime.now(UTC), timedelta(seconds=self._policy.cooldown))
         self._rested[choice.provider] = until
         self._sink(
             ProviderCooled(
@@ -249,6 +259,7 @@ class PooledModel(WrapperModel):
             )
         )
         self._current = choice
+        self._served[self._key] = choice.provider
 
     async def _wait(self, resting: Mapping[str, datetime]) -> None:
         """Sleep until the earliest choice is back; cancelling (Ctrl-C) interrupts the sleep."""

@@ -33,6 +33,7 @@ async def consult(
         who=f"the {role.value.replace('-', ' ')}",
         instructions=prompt.system,
         task=prompt.task,
+        stable=prompt.stable,
         output=output,
         tools=READ_TOOLS,
         workspace=Workspace(root=root),

@@ -146,6 +146,7 @@ def step_job(kit: RoleKit, brief: StepBrief, *, agent: str, resume: str | None =
         worktree=brief.worktree,
         instructions=prompt.system,
         task=prompt.task,
+        stable=prompt.stable,
         max_turns=executor.max_turns,
         command_timeout=executor.command_timeout,
         output_cap=executor.output_cap,

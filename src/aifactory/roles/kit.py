@@ -46,6 +46,7 @@ class ModelCatalog:
         self._guard = guard
         self._providers: dict[str, Provider] = {}
         self._models: dict[str, Model] = {}
+        self._served: dict[tuple[Role, str | None, str | None], str] = {}
 
     def check(self, roles: Iterable[Role]) -> None:
         """Open the providers these roles need now, so a missing key fails before any work starts."""
@@ -117,15 +118,17 @@ class ModelCatalog:
             cooling=self._cooling,
             guard=self._guard,
             policy=policy,
+            served=self._served,
         )
         return model
 
     def settings(self, role: Role) -> ModelSettings:
         """The role's limits, and prompt-caching breakpoints for providers that take them.
 
-        The stable prefix of every role's request (tool definitions, then the system prompt) carries
-        a cache breakpoint, so attempts of one run and rounds of one task read it from the
-        provider's cache instead of paying for it again; providers without caching ignore the keys.
+        The stable prefix of every role's request carries cache breakpoints (tool definitions, the
+        system prompt; the loop adds one after the plan, `agents.loop.run_model`), so the steps and
+        attempts of one run read it from the provider's cache instead of paying for it again:
+        three of the four breakpoints Anthropic allows. Providers without caching ignore the keys.
         """
         role_config = self._config.roles[role]
         settings: ModelSettings = importlib.import_module(

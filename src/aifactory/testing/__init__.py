@@ -21,6 +21,13 @@ multi-turn run:
 """
 
 from aifactory.testing.endpoint import RecordedRequest
+from aifactory.testing.limits import (
+    ANTHROPIC_CREDIT_BALANCE,
+    OPENAI_INSUFFICIENT_QUOTA,
+    anthropic_rate_limit,
+    anthropic_usage_limit,
+    openai_rate_limit,
+)
 from aifactory.testing.scenario import (
     Answer,
     Delay,
@@ -59,6 +66,8 @@ from aifactory.testing.scenarios import (
 from aifactory.testing.server import FakeServer
 
 __all__ = [
+    "ANTHROPIC_CREDIT_BALANCE",
+    "OPENAI_INSUFFICIENT_QUOTA",
     "Answer",
     "Delay",
     "DropStream",
@@ -83,6 +92,8 @@ __all__ = [
     "WireProtocol",
     "all_of",
     "always",
+    "anthropic_rate_limit",
+    "anthropic_usage_limit",
     "call_tool",
     "call_tool_raw",
     "call_tools",
@@ -90,6 +101,7 @@ __all__ = [
     "model_is",
     "no_rule_matched",
     "offers_tool",
+    "openai_rate_limit",
     "prompt_contains",
     "reply_text",
 ]

@@ -65,29 +65,53 @@ class Usage:
         return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
 
 
+AUTOMATIC_STEP = 128
+"""OpenAI caches the longest matching prefix of a prompt in steps of this many tokens."""
+
+
+def automatic_prefixes(prompt: str) -> list[Segment]:
+    """A serialized prompt cut into `AUTOMATIC_STEP`-token pieces, each ending a cacheable prefix.
+
+    OpenAI needs no breakpoints: any prefix a recent prompt shared is read back, in the middle of a
+    message too (the plan that opens a user message, say), in steps of 128 tokens.
+    """
+    size = AUTOMATIC_STEP * CHARS_PER_TOKEN
+    return [Segment(prompt[i : i + size], breakpoint=True) for i in range(0, len(prompt), size)]
+
+
+LOOKBACK = 20
+"""How many block boundaries, counting back from a breakpoint, Anthropic checks for an earlier cache entry."""
+
+
 class PromptCache:
-    """Prefixes seen at breakpoints, by hash; a later prompt reads the longest one it starts with."""
+    """Prefixes written at breakpoints, by hash; a later prompt reads the longest one it starts with.
+
+    As Anthropic documents it: only the prefix ending at a breakpoint is written, and only if it is at
+    least `min_tokens` long; a read finds an entry at a breakpoint or at most `LOOKBACK` blocks before
+    one; what lies between the entry read and the last breakpoint is written (and billed as such).
+    """
 
     def __init__(self) -> None:
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
     def account(self, segments: Sequence[Segment], output_tokens: int, *, min_tokens: int = 0) -> Usage:
-        """The usage of a prompt made of `segments`, storing its breakpoint prefixes for later prompts.
-
-        A cached prefix shorter than `min_tokens` is not read back, as providers don't cache short prompts.
-        """
+        """The usage of a prompt made of `segments`, storing its breakpoint prefixes for later prompts."""
         hashes, ends = _prefixes(segments)
         total = count_tokens(ends[-1])
-        breakpoints = [i for i, segment in enumerate(segments, start=1) if segment.breakpoint]
-        if not breakpoints:
+        cacheable = [
+            i
+            for i, segment in enumerate(segments, start=1)
+            if segment.breakpoint and count_tokens(ends[i]) >= min_tokens
+        ]
+        if not cacheable:
             return Usage(input_tokens=total, output_tokens=output_tokens)
-        last = breakpoints[-1]
+        looked_at = {i for end in cacheable for i in range(end, max(end - LOOKBACK, 0), -1)}
         with self._lock:
-            read = max((i for i in range(1, last + 1) if hashes[i] in self._seen), default=0)
-            self._seen.update(hashes[i] for i in breakpoints)
-        read_tokens = count_tokens(ends[read]) if count_tokens(ends[read]) >= min_tokens else 0
-        cached_tokens = count_tokens(ends[last])
+            read = max((i for i in looked_at if hashes[i] in self._seen), default=0)
+            self._seen.update(hashes[i] for i in cacheable)
+        read_tokens = count_tokens(ends[read])
+        cached_tokens = count_tokens(ends[cacheable[-1]])
         return Usage(
             input_tokens=total - cached_tokens,
             output_tokens=output_tokens,

@@ -49,6 +49,9 @@ _ERRORS: dict[int, tuple[str, str]] = {
 
 _CHAT_PATHS = frozenset({"/v1/messages"})
 
+MAX_BREAKPOINTS = 4
+"""Blocks with `cache_control` a request may carry, the top-level (automatic) one included."""
+
 _STATUS_OF_TYPE = {error_type: status for status, (error_type, _) in _ERRORS.items()}
 
 _TOOL_CHOICES: dict[str, Literal["auto", "required", "none"]] = {
@@ -90,6 +93,22 @@ def _message(role: str, content: object) -> SimMessage:
         tool_calls=calls,
         tool_results=results,
     )
+
+
+def _count_breakpoints(body: Mapping[str, Any]) -> int:
+    system = body.get("system")
+    blocks = [
+        *(body.get("tools") or []),
+        *(system if isinstance(system, list) else []),
+        *(
+            block
+            for message in body.get("messages") or []
+            if isinstance(message.get("content"), list)
+            for block in message["content"]
+        ),
+    ]
+    marked = sum(1 for block in blocks if isinstance(block, dict) and "cache_control" in block)
+    return marked + (1 if body.get("cache_control") else 0)
 
 
 def _without_cache_control(block: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,7 +178,8 @@ class AnthropicWire:
 
     request_id_header = "request-id"
     stream_content_type = SSE_CONTENT_TYPE
-    min_cached_tokens = 0
+    min_cached_tokens = 1024
+    """Claude Sonnet and Opus 4.1 cache nothing shorter (Haiku and newer Opus need more)."""
 
     def serves(self, route: str) -> bool:
         return route in _CHAT_PATHS
@@ -169,6 +189,10 @@ class AnthropicWire:
 
     def parse(self, body: Mapping[str, Any], headers: Mapping[str, str], path: str) -> SimRequest:
         try:
+            found = _count_breakpoints(body)
+            if found > MAX_BREAKPOINTS:
+                limit = f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided."
+                raise BadRequest(f"{limit} Found {found}.")
             system = [_text(body.get("system"))]
             messages: list[SimMessage] = []
             for message in body["messages"]:

@@ -21,7 +21,7 @@ from aifactory.testing.scenario import (
     SimToolCall,
     SimToolResult,
 )
-from aifactory.testing.tokens import Segment, canonical
+from aifactory.testing.tokens import Segment, automatic_prefixes, canonical
 from aifactory.testing.wire import (
     SSE_CONTENT_TYPE,
     BadRequest,
@@ -162,9 +162,8 @@ class OpenAIWire:
             raise BadRequest(f"malformed Chat Completions request: {error!r}") from error
 
     def segments(self, body: Mapping[str, Any]) -> list[Segment]:
-        """Tools, then messages; OpenAI caches prefixes automatically, so every boundary is a breakpoint."""
-        parts = [*(body.get("tools") or []), *(body.get("messages") or [])]
-        return [Segment(canonical(part), breakpoint=True) for part in parts]
+        """Tools, then messages, cached automatically wherever a prefix matches (`automatic_prefixes`)."""
+        return automatic_prefixes(canonical([body.get("tools") or [], body.get("messages") or []]))
 
     def message(self, reply: SimReply, exchange: Exchange) -> dict[str, Any]:
         message: dict[str, Any] = {
