@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-WireProtocol: TypeAlias = Literal["anthropic", "openai", "azure-openai", "bedrock"]
+WireProtocol: TypeAlias = Literal[
+    "anthropic", "openai", "openai-responses", "azure-openai", "azure-openai-responses", "bedrock"
+]
 StopReason: TypeAlias = Literal["end_turn", "tool_use", "max_tokens"]
 
 
@@ -168,8 +170,9 @@ class DropStream:
 class ErrorEvent:
     """An error reported inside a stream after a 200: `after_events` events of `partial`, then the error.
 
-    Anthropic sends an `event: error`; OpenAI a `data: {"error": ...}` chunk. A request that was not
-    streamed gets the HTTP error the provider uses for that error type instead.
+    Anthropic sends an `event: error`; OpenAI a `data: {"error": ...}` chunk; the Responses API the
+    `event` named, `response.failed` (the response's own error) or a bare `error`. A request that was
+    not streamed gets the HTTP error the provider uses for that error type instead.
     """
 
     after_events: int = 0
@@ -177,6 +180,7 @@ class ErrorEvent:
     message: str = "Overloaded"
     code: str | None = None
     partial: SimReply = SimReply(text="This answer is interrupted by")
+    event: Literal["response.failed", "error"] = "response.failed"
 
 
 @dataclass(frozen=True)
