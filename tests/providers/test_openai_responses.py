@@ -134,3 +134,18 @@ async def test_a_server_error_is_retried_on_the_same_provider(tmp_path: Path, fa
     assert errors[1:] == [None, None]
     assert not [e for e in project.events if isinstance(e, ProviderCooled)]
 
+
+async def test_an_error_event_naming_no_known_cause_fails_over_like_a_limit(tmp_path: Path) -> None:
+    odd = ErrorEvent(2, "error", "The stream was interrupted", code="stream_interrupted", event="error")
+    with (
+        FakeServer(FaultsFirst(READER, [odd]), "openai-responses") as gpt,
+        FakeServer(READER, "openai") as local,
+    ):
+        project = _two_choices(tmp_path, gpt, local)
+        answer = await summarize(project)
+
+    assert answer.summary == SUMMARY
+    [cooled] = [e for e in project.events if isinstance(e, ProviderCooled)]
+    assert cooled.provider == "gpt" and "The stream was interrupted" in cooled.reason
+    assert next(e.to_provider for e in project.events if isinstance(e, ProviderSwitched)) == "local"
+    assert local.requests
