@@ -45,6 +45,7 @@ def test_the_template_mentions_every_key_of_every_section() -> None:
         "api_version",
         "region",
         "profile",
+        "api",
         "timeout",
     )
     for key in ("model", "max_tokens", "temperature", *provider_keys):

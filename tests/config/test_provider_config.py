@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from aifactory.config import ProviderKind, load_config
+from aifactory.config import OpenAIApi, ProviderKind, load_config
 from aifactory.errors import ConfigError
 
 
@@ -148,3 +148,44 @@ def test_an_azure_key_pasted_as_the_variable_name_is_refused_without_echoing_it(
         f"{path}:5: [providers.azure] api_key_env: this is not an environment variable name"
     )
     assert key not in error
+
+
+def test_openai_defaults_to_the_responses_api_and_the_others_to_chat_completions(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[providers.gpt]\nkind = "openai"\napi_key_env = "OPENAI_API_KEY"\n'
+        '[providers.gpt-chat]\nkind = "openai"\napi_key_env = "OPENAI_API_KEY"\napi = "chat"\n'
+        '[providers.local]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1:8000/v1"\n'
+        '[providers.vllm]\nkind = "openai-compatible"\nbase_url = "http://127.0.0.1/v1"\napi = "responses"\n'
+        f'{AZURE}endpoint = "https://acme.openai.azure.com"\napi_version = "2024-10-21"\napi_key_env = "K"\n'
+    )
+    providers = load_config(path).providers
+    assert {name: providers[name].model_api for name in ("gpt", "gpt-chat", "local", "vllm", "azure")} == {
+        "gpt": OpenAIApi.RESPONSES,
+        "gpt-chat": OpenAIApi.CHAT,
+        "local": OpenAIApi.CHAT,
+        "vllm": OpenAIApi.RESPONSES,
+        "azure": OpenAIApi.CHAT,
+    }
+
+
+def test_an_api_that_is_neither_chat_nor_responses_is_refused_at_its_line(tmp_path: Path) -> None:
+    path, error = _load(
+        tmp_path, '[providers.gpt]\nkind = "openai"\napi_key_env = "K"\napi = "completions"\n'
+    )
+    assert error.startswith(f"{path}:4: [providers.gpt] api: Input should be 'chat' or 'responses'")
+
+
+def test_api_belongs_to_the_openai_kinds_only(tmp_path: Path) -> None:
+    path, error = _load(tmp_path, '[providers.anthropic]\napi = "responses"\n')
+    assert error.startswith(f'{path}:2: [providers.anthropic] api: kind "anthropic" does not use it')
+    assert "(kinds that do: azure-openai, openai, openai-compatible)" in error
+
+
+def test_azure_responses_need_an_api_version_that_serves_them(tmp_path: Path) -> None:
+    resource = 'endpoint = "https://acme.openai.azure.com"\napi_key_env = "K"\napi = "responses"\n'
+    path, error = _load(tmp_path, f'{AZURE}{resource}api_version = "2024-10-21"\n')
+    assert error.startswith(f"{path}:6: [providers.azure] api_version: 2024-10-21 predates the Responses API")
+    assert "2025-03-01-preview or later" in error
+    path.write_text(f'{AZURE}{resource}api_version = "2025-04-01-preview"\n')
+    assert load_config(path).providers["azure"].model_api is OpenAIApi.RESPONSES

@@ -67,12 +67,14 @@ def factory(
     return Factory(root=root, catalog=catalog, events=events)
 
 
-async def summarize(project: Factory, role: Role = Role.PLANNER) -> Summary:
+async def summarize(
+    project: Factory, role: Role = Role.PLANNER, *, instructions: str = "You summarize repositories."
+) -> Summary:
     """One role call: read the README with a tool, then answer in the typed shape."""
     return await run_model(
         project.catalog.model(role, CallScope(role=role)),
         who=f"the {role.value}",
-        instructions="You summarize repositories.",
+        instructions=instructions,
         task="Read README.md and summarize it.",
         output=ToolOutput(Summary, name="submit_summary"),
         tools=READ_TOOLS,

@@ -13,7 +13,7 @@ from openai import AsyncAzureOpenAI, AsyncOpenAI
 from pydantic_ai.models import Model
 from pydantic_ai.models.anthropic import AnthropicModel
 from pydantic_ai.models.bedrock import BedrockConverseModel
-from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
 from pydantic_ai.providers.anthropic import AnthropicProvider
 from pydantic_ai.providers.azure import AzureProvider
 from pydantic_ai.providers.bedrock import BedrockProvider
@@ -24,10 +24,13 @@ from aifactory.testing import FakeServer
 MODEL_NAMES = {
     "anthropic": "claude-sonnet-4-6",
     "openai": "gpt-4o",
+    "openai-responses": "gpt-5",
     "azure-openai": "gpt-4o",
+    "azure-openai-responses": "gpt-5-prod",
     "bedrock": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
 }
 AZURE_API_VERSION = "2024-10-21"
+AZURE_RESPONSES_API_VERSION = "2025-04-01-preview"
 
 ModelFactory: TypeAlias = Callable[..., Model]
 
@@ -59,19 +62,21 @@ async def make_model() -> AsyncIterator[ModelFactory]:
             return BedrockConverseModel(
                 name, provider=BedrockProvider(bedrock_client=bedrock), settings=settings
             )
-        if server.protocol == "azure-openai":
+        responses = server.protocol.endswith("-responses")
+        model_class = OpenAIResponsesModel if responses else OpenAIChatModel
+        if server.protocol.startswith("azure-openai"):
             azure = AsyncAzureOpenAI(
                 azure_endpoint=server.base_url,
-                api_version=AZURE_API_VERSION,
+                api_version=AZURE_RESPONSES_API_VERSION if responses else AZURE_API_VERSION,
                 api_key=api_key,
                 max_retries=0,
                 **client,
             )
             clients.append(azure)
-            return OpenAIChatModel(name, provider=AzureProvider(openai_client=azure), settings=settings)
+            return model_class(name, provider=AzureProvider(openai_client=azure), settings=settings)
         openai = AsyncOpenAI(base_url=server.base_url, api_key=api_key, max_retries=0, **client)
         clients.append(openai)
-        return OpenAIChatModel(name, provider=OpenAIProvider(openai_client=openai), settings=settings)
+        return model_class(name, provider=OpenAIProvider(openai_client=openai), settings=settings)
 
     yield build
     for sdk_client in clients:
@@ -95,7 +100,9 @@ def _bedrock(server: FakeServer, access_key: str, timeout: float = 60.0) -> Any:
     )
 
 
-@pytest.fixture(params=["anthropic", "openai", "azure-openai", "bedrock"])
+@pytest.fixture(
+    params=["anthropic", "openai", "openai-responses", "azure-openai", "azure-openai-responses", "bedrock"]
+)
 def protocol(request: pytest.FixtureRequest) -> str:
     """Run a test once per wire protocol."""
     return str(request.param)

@@ -114,14 +114,17 @@ async def test_streamed_text_arrives_in_several_deltas(protocol: str, make_model
 WHERE_THE_KEY_AND_MODEL_GO = {
     "anthropic": ("authorization", "Bearer sk-recorded", "/v1/messages"),
     "openai": ("authorization", "Bearer sk-recorded", "/v1/chat/completions"),
+    "openai-responses": ("authorization", "Bearer sk-recorded", "/v1/responses"),
     "azure-openai": ("api-key", "sk-recorded", "/openai/deployments/gpt-4o/chat/completions"),
+    "azure-openai-responses": ("api-key", "sk-recorded", "/openai/responses"),
     "bedrock": (
         "authorization",
         "AWS4-HMAC-SHA256 Credential=sk-recorded/",
         "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse",
     ),
 }
-"""Per protocol: the header carrying the credential, how it starts, and the path naming the model."""
+"""Per protocol: the header carrying the credential, how it starts, and the path (which names the model
+where the API puts it there rather than in the body)."""
 
 
 async def test_recorded_requests_show_the_wire_body_and_headers(protocol: str, make_model: Any) -> None:

@@ -115,6 +115,16 @@ async def test_unknown_model_is_not_found(protocol: str, streamed: bool, make_mo
             ModelRateLimitError,
         ),
         ("bedrock", ErrorEvent(2), ModelOverloadedError),
+        (
+            "openai-responses",
+            ErrorEvent(4, "tokens", "Rate limit reached", code="rate_limit_exceeded"),
+            ModelRateLimitError,
+        ),
+        (
+            "azure-openai-responses",
+            ErrorEvent(2, "server_error", "The server had an error", code="server_error", event="error"),
+            ModelServerError,
+        ),
     ],
 )
 async def test_error_event_mid_stream_raises_its_category(

@@ -28,11 +28,18 @@ class ProviderKind(StrEnum):
     BEDROCK = "bedrock"
 
 
+class OpenAIApi(StrEnum):
+    """Which of OpenAI's two model APIs an OpenAI-style provider is called through (`api`)."""
+
+    CHAT = "chat"
+    RESPONSES = "responses"
+
+
 _KIND_SETTINGS: dict[ProviderKind, tuple[frozenset[str], frozenset[str]]] = {
     ProviderKind.ANTHROPIC: (frozenset({"api_key_env"}), frozenset({"base_url"})),
-    ProviderKind.OPENAI: (frozenset({"api_key_env"}), frozenset({"base_url"})),
-    ProviderKind.OPENAI_COMPATIBLE: (frozenset({"base_url"}), frozenset({"api_key_env"})),
-    ProviderKind.AZURE_OPENAI: (frozenset({"endpoint", "api_version", "api_key_env"}), frozenset()),
+    ProviderKind.OPENAI: (frozenset({"api_key_env"}), frozenset({"base_url", "api"})),
+    ProviderKind.OPENAI_COMPATIBLE: (frozenset({"base_url"}), frozenset({"api_key_env", "api"})),
+    ProviderKind.AZURE_OPENAI: (frozenset({"endpoint", "api_version", "api_key_env"}), frozenset({"api"})),
     ProviderKind.BEDROCK: (frozenset({"region"}), frozenset({"base_url", "profile"})),
 }
 """Kind → (settings it needs, settings it may have). A setting outside both is refused rather than
@@ -45,11 +52,15 @@ _SETTING_HELP = {
     "api_version": "the API version to call, e.g. 2024-10-21",
     "region": "the AWS region of the models, e.g. us-east-1",
     "profile": "a profile of ~/.aws/config",
+    "api": '"responses" (the Responses API) or "chat" (Chat Completions)',
 }
 """What each kind-specific setting holds, for the error that reports it missing."""
 
 _API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
 """Azure OpenAI's data-plane versions, e.g. 2024-10-21 or 2025-04-01-preview."""
+
+_AZURE_RESPONSES_SINCE = "2025-03-01-preview"
+"""The first Azure OpenAI data-plane version that serves `/openai/responses`; dated versions sort as text."""
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -91,6 +102,7 @@ class ProviderConfig(_Section):
     api_version: str | None = None
     region: str | None = None
     profile: str | None = None
+    api: OpenAIApi | None = None
     timeout: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="before")
@@ -145,6 +157,14 @@ class ProviderConfig(_Section):
             raise ValueError("expected a version such as 2024-10-21 or 2025-04-01-preview")
         return value
 
+    @property
+    def model_api(self) -> OpenAIApi:
+        """OpenAI's own defaults to the Responses API, which serves all its models (the pro and codex ones
+        only there); compatible servers and Azure deployments to Chat Completions, which all of them speak."""
+        if self.api is not None:
+            return self.api
+        return OpenAIApi.RESPONSES if self.kind is ProviderKind.OPENAI else OpenAIApi.CHAT
+
     @field_validator("region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:
@@ -164,6 +184,10 @@ class ProviderConfig(_Section):
                 raise _setting_error(
                     setting, f'kind "{self.kind}" does not use it (kinds that do: {users}): remove it'
                 )
+        since = _AZURE_RESPONSES_SINCE
+        if self.api is OpenAIApi.RESPONSES and (self.api_version or since) < since:
+            too_old = f'{self.api_version} predates the Responses API on Azure OpenAI: api = "responses"'
+            raise _setting_error("api_version", f'{too_old} needs {since} or later (or api = "chat")')
         return self
 
 

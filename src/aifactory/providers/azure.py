@@ -1,8 +1,10 @@
-"""Azure OpenAI: Chat Completions on a resource's deployments, through the SDK's `AsyncAzureOpenAI`.
+"""Azure OpenAI: a resource's deployments, through the SDK's `AsyncAzureOpenAI`.
 
-The backend is the OpenAI one (`openai.ChatCompletionsBackend`: same model, same streaming); only the
-client differs. `AsyncAzureOpenAI` turns the model name, which is the deployment's name, into
-`/openai/deployments/<deployment>/chat/completions?api-version=…` and sends the key as `api-key`.
+The backend is the OpenAI one (`openai.OpenAIClientBackend`: same models, same streaming); only the
+client differs. `AsyncAzureOpenAI` sends the key as `api-key` and `api-version` with every request, and
+turns the model name, which is the deployment's name, into
+`/openai/deployments/<deployment>/chat/completions` for Chat Completions; the Responses API
+(`api = "responses"`) is `/openai/responses`, with the deployment as the body's `model`.
 pydantic-ai's `AzureProvider` picks the model profile from the deployment's name where it can.
 """
 
@@ -14,11 +16,11 @@ from openai import AsyncAzureOpenAI
 from pydantic_ai.providers.azure import AzureProvider
 
 from aifactory.config import ProviderConfig
-from aifactory.providers.base import api_key, describe_key
-from aifactory.providers.openai import ChatCompletionsBackend
+from aifactory.providers.base import api_key
+from aifactory.providers.openai import OpenAIClientBackend
 
 
-class AzureOpenAIBackend(ChatCompletionsBackend):
+class AzureOpenAIBackend(OpenAIClientBackend):
     """`kind = "azure-openai"`: `endpoint`, `api_version` and `api_key_env`, all required by the config."""
 
     def __init__(self, name: str, config: ProviderConfig, env: Mapping[str, str]) -> None:
@@ -30,4 +32,4 @@ class AzureOpenAIBackend(ChatCompletionsBackend):
             max_retries=0,
             timeout=config.timeout,
         )
-        super().__init__(name, describe_key(name, config), AzureProvider(openai_client=client))
+        super().__init__(name, config, AzureProvider(openai_client=client))

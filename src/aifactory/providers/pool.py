@@ -2,12 +2,13 @@
 
 The one place retries happen. A request goes to the first choice that is not cooling down. A server
 error or a dropped connection is retried on the same provider with jittered backoff (honouring
-retry-after). A limit (429 rate limit, 529 overload, a spend or credit limit, never retried soon)
-cools the provider down until its reset time (`providers/limits.py` reads it from the provider's
-signals) and the request moves to the next choice at once, with the conversation made
-portable (another provider cannot verify the first one's signed thinking). When every choice is
-cooling down the request waits for the earliest reset, up to `max_wait`. Cooldowns are events, so
-the ledger keeps them and every other run, in this process or another, reads them back.
+retry-after). A limit (429 rate limit, 529 overload, a spend or credit limit, never retried soon, an
+error event mid-stream that names no cause) cools the provider down until its reset time
+(`providers/limits.py` reads it from the provider's signals) and the request moves to the next
+choice at once, with the conversation made portable (another provider cannot verify the first one's
+signed thinking). When every choice is cooling down the request waits for the earliest reset, up to
+`max_wait`. Cooldowns are events, so the ledger keeps them and every other run, in this process or
+another, reads them back.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ LIMITS: tuple[type[Exception], ...] = (
     ai_errors.ModelQuotaExceededError,
 )
 """The provider says not now (or not until the quota resets): cool it down, use the next choice."""
+
+
+def _is_limit(error: Exception) -> bool:
+    """A limit; a spend or credit limit, which some providers send as a plain rejected request; or an
+    error event mid-stream that names no known cause (the Responses API's `error` event may carry
+    any code): after a 200 the request was accepted, so it is the provider failing now."""
+    unnamed = type(error) is ai_errors.ModelAPIError and error.in_stream
+    return isinstance(error, LIMITS) or unnamed or limits.spent(error)
+
 
 _MAX_BACKOFF = 60.0
 
@@ -187,14 +197,12 @@ class PooledModel(WrapperModel):
                 return await self._retrying(
                     choice, _portable(messages, choice), model_settings, model_request_parameters
                 )
-            except LIMITS as error:
-                self._cool(choice, error)
             except RETRIED as error:
                 if len(available) == 1:
                     raise ModelError(self._explain(choice, error), retryable=True) from error
                 self._cool(choice, error)
             except ai_errors.ModelAPIError as error:
-                if not limits.spent(error):
+                if not _is_limit(error):
                     raise ModelError(self._explain(choice, error), retryable=False) from error
                 self._cool(choice, error)
 

@@ -1,8 +1,9 @@
 """What the simulated provider answers to one HTTP request, decided apart from how it is written.
 
 The endpoint validates and records a request, asks the scenario, and renders the answer through the
-protocol's `Wire` into a `Response` (status, headers, JSON body or events, and whether to cut it
-short). Rendering completely before writing means a scenario's bad reply still becomes a clean 500.
+`Wire` of the route it came to (a provider may serve several APIs: OpenAI's Chat Completions and
+Responses) into a `Response` (status, headers, JSON body or events, and whether to cut it short).
+Rendering completely before writing means a scenario's bad reply still becomes a clean 500.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import json
 import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -75,18 +76,23 @@ def _failure(what: str, error: Exception) -> HttpError:
 
 
 class Endpoint:
-    """A provider's model endpoint: one wire protocol, one scenario, one prompt cache, one request log."""
+    """A provider's model endpoints: its APIs' wires, one scenario, one prompt cache, one request log.
+
+    The first wire answers what belongs to no API (refused keys, unknown paths, the model list); the wires
+    of one provider share its request-id header and stream content type.
+    """
 
     def __init__(
         self,
-        wire: Wire,
+        wires: Sequence[Wire],
         scenario: Scenario,
         *,
         latency: float,
         known_models: frozenset[str] | None,
         keys: frozenset[str] | None,
     ) -> None:
-        self.wire = wire
+        self.wires = tuple(wires)
+        self.wire = self.wires[0]
         self.scenario = scenario
         self.latency = latency
         self.known_models = known_models
@@ -101,16 +107,22 @@ class Endpoint:
         if seconds > 0:
             self.stopping.wait(seconds)
 
-    def error(self, fault: HttpError) -> Response:
-        """An error response in the provider's format."""
-        headers = {**self.wire.error_headers(fault), **fault.headers}
-        return json_response(fault.status, self.wire.error_body(fault), headers)
+    def wire_for(self, route: str) -> Wire | None:
+        """The wire of the API a POST to `route` (a path without its query) asks, or None for no API."""
+        return next((wire for wire in self.wires if wire.serves(route)), None)
 
-    def refusal(self, headers: Mapping[str, str]) -> HttpError | None:
+    def error(self, fault: HttpError, wire: Wire | None = None) -> Response:
+        """An error response in the format of `wire`'s API (by default the provider's first)."""
+        wire = wire or self.wire
+        headers = {**wire.error_headers(fault), **fault.headers}
+        return json_response(fault.status, wire.error_body(fault), headers)
+
+    def refusal(self, headers: Mapping[str, str], wire: Wire | None = None) -> HttpError | None:
         """The provider's refusal of a caller without credentials, or with a key outside `keys`; else None."""
-        credential = self.wire.credential(headers)
+        wire = wire or self.wire
+        credential = wire.credential(headers)
         if not credential or (self.keys is not None and credential not in self.keys):
-            return self.wire.unauthorized(credential)
+            return wire.unauthorized(credential)
         return None
 
     def models(self, headers: Mapping[str, str]) -> Response:
@@ -119,61 +131,64 @@ class Endpoint:
             return self.error(refused)
         return json_response(200, self.wire.models(sorted(self.known_models or ())))
 
-    def answer(self, path: str, headers: Mapping[str, str], raw: bytes) -> Response:
-        """The response to one model request: validation, recording, latency, then the scenario's answer."""
+    def answer(self, wire: Wire, path: str, headers: Mapping[str, str], raw: bytes) -> Response:
+        """The response to one model request to `wire`'s API: validation, recording, latency, then the
+        scenario's answer."""
         try:
             body = _json_object(raw)
-            if refused := self.refusal(headers):
-                return self.error(refused)
-            sim = self.wire.parse(body, headers, path)
+            if refused := self.refusal(headers, wire):
+                return self.error(refused, wire)
+            sim = wire.parse(body, headers, path)
         except BadRequest as error:
-            return self.error(HttpError(400, message=str(error)))
+            return self.error(HttpError(400, message=str(error)), wire)
         except Refused as refused:
-            return self.error(refused.fault)
+            return self.error(refused.fault, wire)
         with self.lock:
             self.requests.append(RecordedRequest(path, headers, body, sim))
         self.pause(self.latency)
-        delay, answer = _undelay(self._decide(sim))
+        delay, answer = _undelay(self._decide(wire, sim))
         try:
-            response = self._render(answer, body, sim)
+            response = self._render(wire, answer, body, sim)
         except Exception as error:
-            response = self.error(_failure("the simulated answer could not be rendered", error))
+            response = self.error(_failure("the simulated answer could not be rendered", error), wire)
         return replace(response, delay=delay)
 
-    def _decide(self, sim: SimRequest) -> Answer:
+    def _decide(self, wire: Wire, sim: SimRequest) -> Answer:
         if self.known_models is not None and sim.model not in self.known_models:
-            return self.wire.model_not_found(sim.model)
+            return wire.model_not_found(sim.model)
         try:
             return self.scenario.respond(sim)
         except Exception as error:
             return _failure("the scenario raised", error)
 
     def _render(
-        self, answer: SimReply | HttpError | DropStream | ErrorEvent, body: Mapping[str, Any], sim: SimRequest
+        self,
+        wire: Wire,
+        answer: SimReply | HttpError | DropStream | ErrorEvent,
+        body: Mapping[str, Any],
+        sim: SimRequest,
     ) -> Response:
         if isinstance(answer, HttpError):
-            return self.error(answer)
+            return self.error(answer, wire)
         if isinstance(answer, ErrorEvent) and not sim.stream:
-            return self.error(self.wire.as_http_error(answer))
+            return self.error(wire.as_http_error(answer), wire)
         reply = answer if isinstance(answer, SimReply) else answer.partial
-        exchange = self._exchange(body, sim, reply)
+        exchange = self._exchange(wire, body, sim, reply)
         if not sim.stream:
-            message = json.dumps(self.wire.message(reply, exchange)).encode()
+            message = json.dumps(wire.message(reply, exchange)).encode()
             return Response(200, message, cut=isinstance(answer, DropStream))
-        events = self.wire.events(reply, exchange)
+        events = wire.events(reply, exchange)
         if isinstance(answer, DropStream):
             return Response(200, events=tuple(events[: answer.after_events]), cut=True)
         if isinstance(answer, ErrorEvent):
-            return Response(200, events=(*events[: answer.after_events], self.wire.error_event(answer)))
+            return Response(200, events=(*events[: answer.after_events], wire.error_event(answer)))
         return Response(200, events=tuple(events))
 
-    def _exchange(self, body: Mapping[str, Any], sim: SimRequest, reply: SimReply) -> Exchange:
+    def _exchange(self, wire: Wire, body: Mapping[str, Any], sim: SimRequest, reply: SimReply) -> Exchange:
         output_tokens = reply_tokens(reply)
         if reply.input_tokens is not None:
             usage = Usage(input_tokens=reply.input_tokens, output_tokens=output_tokens)
         else:
-            usage = self._cache.account(
-                self.wire.segments(body), output_tokens, min_tokens=self.wire.min_cached_tokens
-            )
+            usage = self._cache.account(wire.segments(body), output_tokens, min_tokens=wire.min_cached_tokens)
         seed = hashlib.sha256(canonical(body).encode()).hexdigest()
         return Exchange(body=body, sim=sim, usage=usage, seed=seed)

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-WireProtocol: TypeAlias = Literal["anthropic", "openai", "azure-openai", "bedrock"]
+WireProtocol: TypeAlias = Literal[
+    "anthropic", "openai", "openai-responses", "azure-openai", "azure-openai-responses", "bedrock"
+]
 StopReason: TypeAlias = Literal["end_turn", "tool_use", "max_tokens"]
 ToolInput: TypeAlias = dict[str, Any] | str
 """A tool call's input: an object, or text sent verbatim as the JSON of its arguments, valid or not."""
@@ -177,8 +179,9 @@ class DropStream:
 class ErrorEvent:
     """An error reported inside a stream after a 200: `after_events` events of `partial`, then the error.
 
-    Anthropic sends an `event: error`; OpenAI a `data: {"error": ...}` chunk. A request that was not
-    streamed gets the HTTP error the provider uses for that error type instead.
+    Anthropic sends an `event: error`; OpenAI a `data: {"error": ...}` chunk; the Responses API the
+    `event` named, `response.failed` (the response's own error) or a bare `error`. A request that was
+    not streamed gets the HTTP error the provider uses for that error type instead.
     """
 
     after_events: int = 0
@@ -186,6 +189,7 @@ class ErrorEvent:
     message: str = "Overloaded"
     code: str | None = None
     partial: SimReply = SimReply(text="This answer is interrupted by")
+    event: Literal["response.failed", "error"] = "response.failed"
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,21 @@ from aifactory.testing.scenario import HttpError, WireProtocol
 from aifactory.testing.scenarios import Scenario
 from aifactory.testing.wire import Wire
 from aifactory.testing.wire_anthropic import AnthropicWire
-from aifactory.testing.wire_azure import AzureOpenAIWire
+from aifactory.testing.wire_azure import AzureOpenAIWire, AzureResponsesWire
 from aifactory.testing.wire_bedrock import BedrockWire
 from aifactory.testing.wire_openai import OpenAIWire
+from aifactory.testing.wire_responses import ResponsesWire
 
-_WIRES: dict[str, Callable[[], Wire]] = {
-    "anthropic": AnthropicWire,
-    "openai": OpenAIWire,
-    "azure-openai": AzureOpenAIWire,
-    "bedrock": BedrockWire,
+_WIRES: dict[str, tuple[Callable[[], Wire], ...]] = {
+    "anthropic": (AnthropicWire,),
+    "openai": (OpenAIWire, ResponsesWire),
+    "openai-responses": (ResponsesWire,),
+    "azure-openai": (AzureOpenAIWire, AzureResponsesWire),
+    "azure-openai-responses": (AzureResponsesWire,),
+    "bedrock": (BedrockWire,),
 }
+"""The APIs each simulated provider serves: OpenAI and Azure serve Chat Completions and the Responses
+API side by side, as the real ones do; the `-responses` protocols serve the Responses API alone."""
 
 _POLL_SECONDS = 0.02
 """How often the serving loop checks for `stop()`: the default half second would slow every test."""
@@ -50,6 +55,9 @@ class _LoopbackServer(ThreadingHTTPServer):
 class FakeServer:
     """A simulated model provider on 127.0.0.1: Anthropic, OpenAI, Azure OpenAI or Bedrock (Converse).
 
+    `protocol` names the provider and so the APIs it serves (see `_WIRES`); each request is answered
+    in the API of the path it was sent to, and its `SimRequest.protocol` names that API.
+
     Use it as a context manager (or `start()` / `stop()`) and point a client at `base_url`. Every
     model request is kept in `requests`. `latency` adds a fixed wait to each call; `known_models`,
     when given, makes any other model a 404 as the provider would answer it; `keys`, when given,
@@ -68,10 +76,10 @@ class FakeServer:
         if protocol not in _WIRES:
             raise ValueError(f"unknown wire protocol {protocol!r}: choose one of {sorted(_WIRES)}")
         self.protocol: WireProtocol = protocol
-        wire = _WIRES[protocol]()
+        wires = [make() for make in _WIRES[protocol]]
         models = frozenset(known_models) if known_models is not None else None
         accepted = frozenset(keys) if keys is not None else None
-        self._endpoint = Endpoint(wire, scenario, latency=latency, known_models=models, keys=accepted)
+        self._endpoint = Endpoint(wires, scenario, latency=latency, known_models=models, keys=accepted)
         self._connections: set[socket.socket] = set()
         self._httpd: _LoopbackServer | None = None
         self._thread: threading.Thread | None = None
@@ -88,7 +96,7 @@ class FakeServer:
         """The base URL the SDK expects: with `/v1` for OpenAI; the bare root for the others (Azure's
         resource endpoint, Bedrock's `endpoint_url`)."""
         root = f"http://127.0.0.1:{self.port}"
-        return f"{root}/v1" if self.protocol == "openai" else root
+        return f"{root}/v1" if self.protocol in ("openai", "openai-responses") else root
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -187,8 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-        if self.endpoint.wire.serves(self._route()):
-            self._write(self.endpoint.answer(self.path, self._headers(), raw))
+        if wire := self.endpoint.wire_for(self._route()):
+            self._write(self.endpoint.answer(wire, self.path, self._headers(), raw))
         else:
             self._write(self.endpoint.error(HttpError(404, message=f"Invalid URL (POST {self.path})")))
 
