@@ -94,6 +94,7 @@ def test_the_plan_opens_the_request_apart_from_what_each_step_changes(blueprint:
             done=[],
             attempt=f"a{number}",
             branch=f"factory/r/a{number}",
+            agent="builtin",
         )
 
     first, second = executor_prompt(1), executor_prompt(2)

@@ -36,13 +36,15 @@ CHOICES = {
 }
 OTHER = {"anthropic": "sim-openai", "openai": "sim"}
 NAME = {"anthropic": "sim", "openai": "sim-openai"}
+WIRES = {"anthropic": {"anthropic"}, "openai": {"openai", "openai-responses"}}
+"""The wires each server speaks: kind `openai` asks the Responses API."""
 
 
 def _limited_run(tmp_path: Path, protocol: str, fault: HttpError) -> SimProject:
     """A two-step run whose every role tries `protocol`'s server first; its executor requests get `fault`."""
 
     def executor_on_limited(request: SimRequest) -> bool:
-        return request.protocol == protocol and request.offers("step_done")
+        return request.protocol in WIRES[protocol] and request.offers("step_done")
 
     scenario = FaultsWhen(scripted_team(steps=2), executor_on_limited, fault)
     with sim_project(tmp_path, scenario, run={"attempts": 1}) as sim:

@@ -7,14 +7,12 @@ from aifactory.config.model import (
     ExecutorConfig,
     FactoryConfig,
     ModelRef,
-    OpenAIApi,
     PlanConfig,
-    ProviderConfig,
-    ProviderKind,
     RoleConfig,
     RunConfig,
     VerifyConfig,
 )
+from aifactory.config.providers import OpenAIApi, ProviderConfig, ProviderKind
 
 __all__ = [
     "AgentConfig",

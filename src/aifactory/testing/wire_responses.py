@@ -25,7 +25,7 @@ from aifactory.testing.scenario import (
     SimToolResult,
 )
 from aifactory.testing.tokens import Segment, canonical
-from aifactory.testing.wire import BadRequest, Exchange, pieces, sse, text_chunks
+from aifactory.testing.wire import BadRequest, Exchange, arguments_json, pieces, sse, text_chunks
 from aifactory.testing.wire_openai import OpenAIWire
 
 _RESPONSES_PATHS = frozenset({"/v1/responses", "/responses"})
@@ -193,7 +193,7 @@ class ResponsesWire(OpenAIWire):
             }
             yield message, text_chunks(reply.text)
         for index, (name, args) in enumerate(reply.tool_calls):
-            arguments = json.dumps(args)
+            arguments = arguments_json(args)
             call = {
                 "type": "function_call",
                 "id": exchange.make_id("fc_", index),
