@@ -188,7 +188,7 @@ async def test_a_branch_whose_worktree_folder_was_deleted_is_checked_out_again_a
     assert (where / "step.txt").read_text() == "one\n"
 
 
-async def test_discarding_changes_drops_edits_and_new_files_and_keeps_ignored_ones(
+async def test_discarding_changes_drops_edits_new_files_and_a_dead_gits_lock_and_keeps_ignored_files(
     git_repo: Path, tmp_path: Path
 ) -> None:
     _write(git_repo / ".gitignore", "build/\n")
@@ -199,8 +199,13 @@ async def test_discarding_changes_drops_edits_and_new_files_and_keeps_ignored_on
     await _write_async(tmp_path / "a1" / "new" / "half.txt", "half-done file\n")
     await _write_async(tmp_path / "a1" / "build" / "cache.bin", "kept\n")
     git(tmp_path / "a1", "add", "new/half.txt")
+    lock = Path(
+        git(tmp_path / "a1", "rev-parse", "--path-format=absolute", "--git-path", "index.lock").strip()
+    )
+    lock.write_text("")  # a git killed mid-commit leaves its lock
 
     await attempt.discard_changes()
+    assert not lock.exists()
     assert await attempt.dirty_paths() == []
     assert (tmp_path / "a1" / "README.md").read_text() == "# sample\n"
     assert not (tmp_path / "a1" / "new").exists()

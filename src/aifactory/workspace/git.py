@@ -189,7 +189,12 @@ class Git:
         return await self.require_head()
 
     async def discard_changes(self) -> None:
-        """Drop everything uncommitted: tracked files back to HEAD, untracked ones deleted (ignored kept)."""
+        """Drop everything uncommitted: tracked files back to HEAD, untracked ones deleted (ignored kept).
+
+        The index lock a killed git left behind goes too: call this only on a worktree nobody uses.
+        """
+        lock = await self._run("rev-parse", "--path-format=absolute", "--git-path", "index.lock")
+        await asyncio.to_thread(Path(lock.stdout.strip()).unlink, missing_ok=True)
         await self._run("reset", "--quiet", "--hard", "HEAD")
         await self._run("clean", "--quiet", "--force", "-d")
 
