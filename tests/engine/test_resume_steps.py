@@ -17,16 +17,16 @@ from pathlib import Path
 import pytest
 
 from aifactory.domain import stepcommit
-from aifactory.domain.events import ProviderCooled, StepFinished, StepStarted
+from aifactory.domain.events import ProviderCooled, RunResumed, StepFinished, StepStarted
 from aifactory.domain.run import AttemptState, RunState, StepState
 from aifactory.engine.restore import RECOVERED
 from aifactory.engine.run import RunOutcome
 from aifactory.ledger.queries import AttemptDetail, RunDetail
 from aifactory.service import resuming
 from aifactory.service.inspect import show
-from aifactory.testing.scenario import HttpError, SimRequest
+from aifactory.testing.scenario import HttpError, SimRequest, call_tool
 from aifactory.testing.scenarios import FaultsWhen
-from aifactory.testing.team import scripted_team, step_of
+from aifactory.testing.team import attempt_of, scripted_team, step_of
 from tests.engine.runs import plan_and_run
 from tests.sim import SimProject, sim_project
 from tests.support import git
@@ -147,3 +147,48 @@ def test_a_branch_that_no_longer_matches_the_plan_stops_the_attempt_and_says_why
     assert f"{again.branch} holds" in again.reason
     assert "('my own change') where the plan has step 2/3 (Write note 2)" in again.reason
     assert f"`factory resume {attempt.run_id}`" in detail.reason
+
+
+def test_a_resumed_round_keeps_an_attempt_with_a_verdict_and_does_not_learn_from_it_twice(
+    tmp_path: Path,
+) -> None:
+    finding = {
+        "severity": "error",
+        "file": "notes/step-1.txt",
+        "what": "names its attempt",
+        "why": "anonymous",
+    }
+    team = scripted_team(steps=2).first(
+        lambda request: request.offers("submit_plan_verdict") and "written by a1" in request.prompt,
+        call_tool("submit_plan_verdict", verdict="reject", summary="Not as planned.", findings=[finding]),
+    )
+    refused = FaultsWhen(
+        team,
+        lambda request: request.offers("step_done") and attempt_of(request) == "a2" and step_of(request) == 2,
+        HttpError(400),
+        times=1,
+    )
+    with sim_project(tmp_path, refused, run={"attempts": 2}) as sim:
+        finished = plan_and_run(sim, attempts=2)
+        assert [(a.name, a.state) for a in finished.detail.attempts] == [
+            ("a1", AttemptState.REJECTED),
+            ("a2", AttemptState.FAILED),
+        ]
+        assert "a2 stopped before a verdict" in finished.detail.reason
+        distilled = len(sim.requests_for("submit_lessons"))
+        assert distilled > 0, "round 1 taught a1's finding (or tried to)"
+        sim.events.clear()
+
+        outcome, detail = _resume(sim, finished.outcome.run_id)
+
+        assert (outcome.state, outcome.ranking) == (RunState.PASSED, ["a2"])
+        [resumed] = [e for e in sim.events if isinstance(e, RunResumed)]
+        assert (resumed.continued, resumed.kept) == (("a2",), ("a1",))
+        assert len(sim.requests_for("submit_lessons")) == distilled, "a1's finding is not taught again"
+        a1, a2 = detail.attempts
+        assert (a1.state, len(a1.verdicts)) == (
+            AttemptState.REJECTED,
+            len(finished.detail.attempts[0].verdicts),
+        )
+        assert a2.state is AttemptState.PASSED
+        assert [e.index for e in sim.events if isinstance(e, StepStarted)] == [2]

@@ -18,7 +18,7 @@ from aifactory.domain.run import AttemptState, Role, RunState, StepState
 from aifactory.domain.verdict import decide
 from aifactory.engine.attempt import AttemptOutcome
 from aifactory.engine.round import Resumption, RoundOutcome
-from aifactory.engine.run import Learned, RunOutcome, RunRequest, run_plan
+from aifactory.engine.run import Learn, Learned, RunOutcome, RunRequest, run_plan
 from aifactory.engine.runners.local import LocalRunner
 from aifactory.errors import UserError
 from aifactory.ledger import queries
@@ -60,15 +60,17 @@ def stopped(
     with Ledger.open(project.ledger_path) as ledger:
         run = queries.run_detail(ledger, queries.resolve_run(ledger, ref))
         here = ledger.host
-    _refuse_if_not_stopped(run, here)
     cost = Decimal(str(max_cost)) if max_cost is not None else run.max_cost
     tokens = max_tokens if max_tokens is not None else run.max_tokens
     limits = {"max_cost": float(cost or 0), "max_tokens": tokens or 0}
     config = project.config.model_copy(update={"run": project.config.run.model_copy(update=limits)})
-    return Stopped(project=dataclasses.replace(project, config=config), run=run)
+    found = Stopped(project=dataclasses.replace(project, config=config), run=run)
+    _refuse_if_not_stopped(found, here)
+    return found
 
 
-def _refuse_if_not_stopped(run: RunDetail, here: str) -> None:
+def _refuse_if_not_stopped(found: Stopped, here: str) -> None:
+    run = found.run
     if run.state is RunState.PASSED:
         raise UserError(
             f"run {run.id} passed: there is nothing to resume; look at it with `factory show {run.id}`"
@@ -79,11 +81,10 @@ def _refuse_if_not_stopped(run: RunDetail, here: str) -> None:
             f"run {run.id} is still running in process {run.pid}{where}; let it finish, or stop it "
             f"(Ctrl-C) and then run `factory resume {run.id}`"
         )
-    last = max((attempt.round for attempt in run.attempts), default=0)
-    latest = [attempt for attempt in run.attempts if attempt.round == last]
-    if latest and all(attempt.state in _VERDICT for attempt in latest):
+    latest = [attempt for attempt in run.attempts if attempt.round == found.round]
+    if len(latest) == run.planned_attempts and all(attempt.state in _VERDICT for attempt in latest):
         raise UserError(
-            f"run {run.id} has nothing to resume: every attempt of its round {last} has its verdict "
+            f"run {run.id} has nothing to resume: every attempt of its round {found.round} has its verdict "
             f"({run.reason or run.state.value}); start a new run with `factory run {run.plan_path}`"
         )
 
@@ -97,13 +98,7 @@ async def resume(session: Session, target: Stopped, *, notice: Notice) -> RunOut
     first = read_plan(project.root / run.plan_path) if number > 1 else plan
     attempts = [attempt for attempt in run.attempts if attempt.round == number]
     kept = tuple([await _kept(project, run, attempt) for attempt in attempts if attempt.state in _VERDICT])
-    blueprint = run.rounds[-1].blueprint if run.rounds else injection.version_in_view(session)
-    if blueprint != injection.version_in_view(session):
-        notice(
-            f"the blueprint changed since round {number} started ({blueprint} → "
-            f"{injection.version_in_view(session)}): its plan stays as it was; the lesson checks in "
-            "force now apply"
-        )
+    blueprint = _blueprint(session, target, notice)
     session.spending.carry(run.id, run.usage, {attempt.name: attempt.usage for attempt in run.attempts})
     factory, replan, learn = wired(
         session,
@@ -114,17 +109,6 @@ async def resume(session: Session, target: Stopped, *, notice: Notice) -> RunOut
         learning=run.learning,
         notice=notice,
     )
-    learned_before = bool(run.rounds) and run.rounds[-1].passed is not None
-
-    async def learn_once(outcome: RoundOutcome) -> Learned:
-        """A round that ended before has taught its kept attempts' findings already."""
-        if outcome.number == number and learned_before:
-            done = {attempt.attempt for attempt in kept}
-            outcome = dataclasses.replace(
-                outcome, attempts=[a for a in outcome.attempts if a.attempt not in done]
-            )
-        return await learn(outcome)
-
     budget = budget_of(project.config)
     request = RunRequest(
         run_id=run.id,
@@ -143,7 +127,36 @@ async def resume(session: Session, target: Stopped, *, notice: Notice) -> RunOut
         ),
     )
     runner = LocalRunner(project.config.run.max_parallel)
-    return await run_plan(factory, request, runner, replan=replan, learn=learn_once)
+    return await run_plan(factory, request, runner, replan=replan, learn=_once(learn, target, kept))
+
+
+def _blueprint(session: Session, target: Stopped, notice: Notice) -> str:
+    """The blueprint version the stopped round's plan was written from; a change since is told."""
+    now = injection.version_in_view(session)
+    then = target.run.rounds[-1].blueprint if target.run.rounds else now
+    if then != now:
+        notice(
+            f"the blueprint changed since round {target.round} started ({then} → {now}): its plan "
+            "stays as it was; the lesson checks in force now apply"
+        )
+    return then
+
+
+def _once(learn: Learn, target: Stopped, kept: tuple[AttemptOutcome, ...]) -> Learn:
+    """The learner, minus the kept attempts when their round ended before: it taught their findings."""
+    rounds = target.run.rounds
+    if not rounds or rounds[-1].passed is None:
+        return learn
+    taught = {attempt.attempt for attempt in kept}
+
+    async def learn_once(outcome: RoundOutcome) -> Learned:
+        if outcome.number == target.round:
+            outcome = dataclasses.replace(
+                outcome, attempts=[a for a in outcome.attempts if a.attempt not in taught]
+            )
+        return await learn(outcome)
+
+    return learn_once
 
 
 async def _kept(project: Project, run: RunDetail, attempt: AttemptDetail) -> AttemptOutcome:
