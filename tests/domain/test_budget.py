@@ -41,3 +41,19 @@ def test_cost_budgets_and_what_they_ignore() -> None:
     assert spending.exceeded(None, None) is None
     spending(_call("r", "a1", 10, "0.06"))
     assert "the run has spent $0.1000 of $0.10 (set by --max-cost)" in (spending.exceeded("r", None) or "")
+
+
+def test_what_a_resumed_run_spent_before_counts_against_its_budgets() -> None:
+    spending = Spending(Budget(run_cost=Decimal("1.00"), attempt_tokens=100))
+    spending.carry("r", Usage(input_tokens=90, cost=Decimal("0.95")), {"a1": Usage(input_tokens=90)})
+    assert spending.exceeded("r", "a2") is None
+    spending(_call("r", "a1", 10, "0.01"))
+    assert spending.exceeded("r", "a2") is None
+    assert spending.exceeded("r", "a1") == (
+        "budget reached: attempt a1 has used 100 of 100 tokens (set by [run] attempt_max_tokens)"
+    )
+    spending(_call("r", "a2", 1, "0.04"))
+    assert (
+        spending.exceeded("r", "a2")
+        == "budget reached: the run has spent $1.0000 of $1.00 (set by --max-cost)"
+    )

@@ -1,13 +1,22 @@
 """The writer's contract: events in the engine's order, resumes, explicit marks, and read-only reads."""
 
+import os
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from aifactory.domain.events import AttemptChanged, AttemptPlanned, RunFinished, StepFinished, StepStarted
+from aifactory.domain.events import (
+    AttemptChanged,
+    AttemptPlanned,
+    RunFinished,
+    RunResumed,
+    StepFinished,
+    StepStarted,
+)
 from aifactory.domain.run import AttemptState, RunState, StepState
 from aifactory.errors import NotFoundError, UserError
 from aifactory.ledger.queries import list_runs, run_detail
@@ -101,6 +110,33 @@ def test_a_resumed_run_is_running_again_and_its_replanned_attempts_pending(
         None,
     )
     assert attempt.started_at == T0 + timedelta(minutes=1)
+
+
+def test_a_resume_is_recorded_with_its_round_its_attempts_and_the_budget_from_then_on(
+    ledger: Ledger, start_run: StartRun
+) -> None:
+    start_run("r", "a1", "a2")
+    ledger.record(RunFinished(run_id="r", state=RunState.FAILED, reason="a1 stopped"))
+    ledger.record(
+        RunResumed(
+            at=T0,
+            run_id="r",
+            round=1,
+            continued=("a1",),
+            kept=("a2",),
+            max_cost=Decimal("2.50"),
+            max_tokens=9000,
+        )
+    )
+    run = run_detail(ledger, "r")
+    assert (run.state, run.reason, run.finished_at) == (RunState.RUNNING, "", None)
+    assert (run.max_cost, run.max_tokens) == (Decimal("2.50"), 9000)
+    [resumed] = run.resumes
+    assert (resumed.round, resumed.continued, resumed.kept, resumed.at) == (1, ("a1",), ("a2",), T0)
+    assert (resumed.pid, resumed.host) == (os.getpid(), ledger.host)
+    assert list_runs(ledger)[0].resumes == 1
+    with pytest.raises(ValueError, match="run-resumed for unknown run nope"):
+        ledger.record(RunResumed(run_id="nope", round=1, continued=("a1",)))
 
 
 def test_marks_are_recorded_and_an_unknown_attempt_names_the_known_ones(

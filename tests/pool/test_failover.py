@@ -120,6 +120,7 @@ def test_a_wait_longer_than_allowed_stops_the_attempt_with_the_reason(tmp_path: 
         assert attempt.state is AttemptState.FAILED
         assert "every model choice of role executor is cooling down" in attempt.reason
         assert "max_wait = 5s" in attempt.reason
+        assert f"or run `factory resume {finished.outcome.run_id}` after the reset" in attempt.reason
 
 
 def test_an_overloaded_provider_fails_over_too(tmp_path: Path) -> None:

@@ -172,6 +172,62 @@ async def test_removing_a_worktree_whose_directory_is_gone_forgets_it(git_repo: 
     assert git(git_repo, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
+async def test_a_branch_whose_worktree_folder_was_deleted_is_checked_out_again_as_it_was(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    repo = Git(git_repo)
+    where = tmp_path / "a1"
+    attempt = await repo.add_worktree(where, "a1", "HEAD")
+    await _write_async(where / "step.txt", "one\n")
+    sha = await attempt.commit_all("step 1")
+    await asyncio.to_thread(subprocess.run, ["rm", "-rf", str(where)], check=True)
+
+    again = await repo.add_worktree(where, "a1")
+    assert await again.head() == sha
+    assert await again.current_branch() == "a1"
+    assert (where / "step.txt").read_text() == "one\n"
+
+
+async def test_discarding_changes_drops_edits_new_files_and_a_dead_gits_lock_and_keeps_ignored_files(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    _write(git_repo / ".gitignore", "build/\n")
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "ignore build")
+    attempt = await Git(git_repo).add_worktree(tmp_path / "a1", "a1", "HEAD")
+    await _write_async(tmp_path / "a1" / "README.md", "half-done edit\n")
+    await _write_async(tmp_path / "a1" / "new" / "half.txt", "half-done file\n")
+    await _write_async(tmp_path / "a1" / "build" / "cache.bin", "kept\n")
+    git(tmp_path / "a1", "add", "new/half.txt")
+    lock = Path(
+        git(tmp_path / "a1", "rev-parse", "--path-format=absolute", "--git-path", "index.lock").strip()
+    )
+    lock.write_text("")  # a git killed mid-commit leaves its lock
+
+    await attempt.discard_changes()
+    assert not lock.exists()
+    assert await attempt.dirty_paths() == []
+    assert (tmp_path / "a1" / "README.md").read_text() == "# sample\n"
+    assert not (tmp_path / "a1" / "new").exists()
+    assert (tmp_path / "a1" / "build" / "cache.bin").exists()
+
+
+async def test_the_log_lists_a_branchs_own_commits_oldest_first_with_their_whole_messages(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    repo = Git(git_repo)
+    base = await repo.require_head()
+    attempt = await repo.add_worktree(tmp_path / "a1", "a1", base)
+    first = await attempt.commit_all("step 1/2: one\n\nWrote one.\n\nFactory-Run: r\n")
+    second = await attempt.commit_all("step 2/2: two")
+    commits = await repo.log(base, "a1")
+    assert [c.sha for c in commits] == [first, second]
+    assert commits[0].message == "step 1/2: one\n\nWrote one.\n\nFactory-Run: r\n"
+    assert commits[1].message.strip() == "step 2/2: two"
+    assert commits[0].committed_at.tzinfo is not None
+    assert await repo.log(base, base) == []
+
+
 async def test_a_failed_git_command_carries_the_command_gits_words_and_a_fix(
     git_repo: Path, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -9,6 +10,8 @@ from aifactory.domain.verdict import Finding, Severity, Verdict
 
 NO_PATH = "-"
 """The path of a hit with no location, such as a command check that failed."""
+SOURCE = "checks"
+"""The source of the lesson checks' verdict among an attempt's verdicts."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -37,7 +40,7 @@ class Hit:
         )
 
 
-def verdict(hits: Iterable[Hit], *, source: str = "checks") -> Verdict:
+def verdict(hits: Iterable[Hit], *, source: str = SOURCE) -> Verdict:
     """The verdict of a set of hits: it passes unless one of them is an error."""
     hits = sorted(hits)
     errors = sum(hit.severity is Severity.ERROR for hit in hits)
@@ -51,4 +54,16 @@ def verdict(hits: Iterable[Hit], *, source: str = "checks") -> Verdict:
         passed=errors == 0,
         summary=summary,
         findings=tuple(hit.finding() for hit in hits),
+    )
+
+
+def fired(verdicts: Iterable[Verdict]) -> dict[str, int]:
+    """Hits per lesson, read back from the lesson checks' verdict as recorded (`Hit.finding`'s `what`)."""
+    return dict(
+        Counter(
+            finding.what.partition(": ")[0]
+            for recorded in verdicts
+            if recorded.source == SOURCE
+            for finding in recorded.findings
+        )
     )

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from aifactory.checks import ast_grep, regex
 from aifactory.checks.base import CheckTarget, FileChecks, SourceFile
 from aifactory.checks.command import run_lesson_command
-from aifactory.checks.hits import Hit, verdict
+from aifactory.checks.hits import SOURCE, Hit, verdict
 from aifactory.checks.sources import DiffSource, Source
 from aifactory.checks.worker import install, scan_batch, scan_files
 from aifactory.domain.lesson import AstGrepSpec, CheckSpec, CommandSpec, RegexSpec
@@ -84,7 +84,7 @@ class ScanReport:
     counts: Mapping[str, int] = field(default_factory=dict)
     """Hits per lesson, every scanned lesson listed (0 when its check did not fire)."""
 
-    def verdict(self, source: str = "checks") -> Verdict:
+    def verdict(self, source: str = SOURCE) -> Verdict:
         return verdict(self.hits, source=source)
 
 
@@ -129,7 +129,7 @@ class LessonChecks:
 
     @property
     def source(self) -> str:
-        return "checks"
+        return SOURCE
 
     async def run(self, target: CheckTarget) -> Verdict:
         return (await self.report(target)).verdict(self.source)

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("aifactory.cli.setup", "init"),
     "plan": ("aifactory.cli.planning", "plan"),
     "run": ("aifactory.cli.running", "run"),
+    "resume": ("aifactory.cli.running", "resume"),
     "status": ("aifactory.cli.inspecting", "status"),
     "show": ("aifactory.cli.inspecting", "show"),
     "diff": ("aifactory.cli.inspecting", "diff"),

@@ -58,7 +58,8 @@ def fail(error: BaseException) -> NoReturn:
     code = exit_code(error)
     if isinstance(error, KeyboardInterrupt):
         err_console.print(
-            "[yellow]interrupted[/]: work stopped; commits made so far are kept on their branches"
+            "[yellow]interrupted[/]: work stopped; commits made so far are kept on their branches, and "
+            "`factory resume RUN` continues a run from them (`factory status` lists runs)"
         )
     else:
         err_console.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True)

@@ -25,6 +25,7 @@ from aifactory.domain.events import (
     PoolWaiting,
     ProviderSwitched,
     RoundStarted,
+    RunResumed,
     RunStarted,
     StepFinished,
     StepStarted,
@@ -106,6 +107,12 @@ class Progress:
             self._say(
                 f"run {event.run_id}: {event.attempts} attempt(s) of {event.steps} step(s) "
                 f"from {event.base_commit[:10]}"
+            )
+        elif isinstance(event, RunResumed):
+            kept = f"; kept as they were: {', '.join(event.kept)}" if event.kept else ""
+            self._announce(
+                f"run {event.run_id} resumed at round {event.round}: continuing {', '.join(event.continued)}"
+                f" from their last commits{kept}"
             )
         elif isinstance(event, AttemptPlanned):
             self.lines[event.attempt] = _Line(name=event.attempt)

@@ -27,7 +27,8 @@ _STATE_STYLE = {
 
 
 def _state(text: str) -> Text:
-    return Text(text, style=_STATE_STYLE.get(text, ""))
+    """A state in its colour; what follows a comma ("passed, resumed 1 time(s)") takes it too."""
+    return Text(text, style=_STATE_STYLE.get(text.partition(",")[0], ""))
 
 
 def _elapsed(value: timedelta | None) -> str:
@@ -101,6 +102,12 @@ def print_run(console: Console, run: RunDetail, by_role: dict[Role, Usage]) -> N
         f"[bold]{escape(run.title)}[/]  {run.state.value}{stale}  base {run.base_commit[:10]}  "
         f"plan {escape(run.plan_path)}"
     )
+    for resumed in run.resumes:
+        kept = f"; kept {', '.join(resumed.kept)}" if resumed.kept else ""
+        console.print(
+            f"resumed {resumed.at.astimezone():%Y-%m-%d %H:%M:%S} at round {resumed.round}: "
+            f"continued {', '.join(resumed.continued)}{kept}"
+        )
     console.print(
         f"tokens {tokens(run.usage.total_tokens)} · cost {money(run.usage.cost)} · "
         f"model calls {run.model_calls}"
@@ -139,7 +146,8 @@ def status_table(runs: list[RunSummary]) -> Table:
     rows = [
         (
             run.id,
-            "running (process gone)" if run.stale else run.state.value,
+            ("running (process gone)" if run.stale else run.state.value)
+            + (f", resumed {run.resumes} time(s)" if run.resumes else ""),
             f"{run.passed}/{run.attempts}",
             str(run.rounds),
             tokens(run.usage.total_tokens),

@@ -1,4 +1,5 @@
-"""`factory run`: attempts of a plan with live progress, then the summary and what to do next."""
+"""`factory run` and `factory resume`: attempts of a plan with live progress, then the summary and
+what to do next."""
 
 from __future__ import annotations
 
@@ -12,14 +13,18 @@ from aifactory.cli.common import Options, console, err_console, execute, interac
 from aifactory.cli.errors import EXIT_FAILED, EXIT_OK
 from aifactory.cli.progress import Progress
 from aifactory.cli.report import print_reasons, print_rounds, summary_table
-from aifactory.domain.run import RunState
+from aifactory.domain.run import AttemptState, RunState
 from aifactory.engine.run import RunOutcome
 from aifactory.ledger.queries import RunDetail
+from aifactory.service import resuming
 from aifactory.service.inspect import show
 from aifactory.service.planning import no_answers
 from aifactory.service.project import Project, open_project, session
 from aifactory.service.running import RunStart
 from aifactory.service.running import run as run_service
+
+_STOPPED = (AttemptState.FAILED, AttemptState.INTERRUPTED)
+"""Attempts that ended before their verdict: `factory resume` continues them."""
 
 
 def run(
@@ -75,15 +80,45 @@ def run(
                 attempts=attempts or project.config.run.attempts,
                 rounds=rounds,
                 answer=answerer,
-                notice=lambda message: err_console.print(
-                    f"[yellow]note:[/] {escape(message)}", soft_wrap=True
-                ),
+                notice=_notice,
             )
         return project, outcome
 
     project, outcome = execute(ctx, work)
     print_outcome(show(project, outcome.run_id), outcome)
     raise typer.Exit(EXIT_OK if outcome.state is RunState.PASSED else EXIT_FAILED)
+
+
+def resume(
+    ctx: typer.Context,
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run id, or a unique prefix of it.")],
+    *,
+    max_cost: Annotated[
+        float | None,
+        typer.Option("--max-cost", min=0, help="USD the whole run may spend, counting what it spent before."),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option("--max-tokens", min=0, help="Tokens the whole run may use, counting those used before."),
+    ] = None,
+) -> None:
+    """Continue a run that stopped (a provider's limit, a budget, Ctrl-C, a crash) from its last commits."""
+
+    async def work(opts: Options) -> tuple[Project, RunOutcome]:
+        found = resuming.stopped(
+            await open_project(opts.repo), run_ref, max_cost=max_cost, max_tokens=max_tokens
+        )
+        with Progress(console) as progress, session(found.project, progress) as current:
+            outcome = await resuming.resume(current, found, notice=_notice)
+        return found.project, outcome
+
+    project, outcome = execute(ctx, work)
+    print_outcome(show(project, outcome.run_id), outcome)
+    raise typer.Exit(EXIT_OK if outcome.state is RunState.PASSED else EXIT_FAILED)
+
+
+def _notice(message: str) -> None:
+    err_console.print(f"[yellow]note:[/] {escape(message)}", soft_wrap=True)
 
 
 def print_outcome(detail: RunDetail, outcome: RunOutcome) -> None:
@@ -101,3 +136,6 @@ def print_outcome(detail: RunDetail, outcome: RunOutcome) -> None:
     else:
         console.print(f"\n[red]no attempt passed[/]: {escape(outcome.reason)}", soft_wrap=True)
         console.print(f"Details: factory show {detail.id}")
+        last = detail.rounds[-1].number if detail.rounds else 1
+        if any(a.round == last and a.state in _STOPPED for a in detail.attempts):
+            console.print(f"Resume: factory resume {detail.id}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -42,6 +43,13 @@ class Spending:
             self._runs[event.run_id] += event.usage
             if event.attempt is not None:
                 self._attempts[(event.run_id, event.attempt)] += event.usage
+
+    def carry(self, run_id: str, spent: Usage, attempts: Mapping[str, Usage]) -> None:
+        """Count what a run and its attempts spent before this process took the run up (a resume)."""
+        with self._lock:
+            self._runs[run_id] += spent
+            for attempt, usage in attempts.items():
+                self._attempts[(run_id, attempt)] += usage
 
     def exceeded(self, run_id: str | None, attempt: str | None) -> str | None:
         """Why no more may be spent for this run or attempt, or None while the budget allows it."""

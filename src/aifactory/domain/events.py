@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -41,6 +42,25 @@ class RunStarted(_Event):
     attempts: int
     steps: int
     rounds: int = 1
+    max_cost: Decimal | None = None
+    max_tokens: int | None = None
+    """The run's budget (None: no limit), recorded so that a resume keeps it."""
+    learning: bool = True
+    """Whether rounds teach lessons (a replay's do not)."""
+
+
+class RunResumed(_Event):
+    """A stopped run taken up by this process: round `round` again, its unfinished attempts continued."""
+
+    kind: Literal["run-resumed"] = "run-resumed"
+    run_id: str
+    round: int
+    continued: tuple[str, ...]
+    kept: tuple[str, ...] = ()
+    """Attempts of the round that already had their verdict, kept as they were."""
+    max_cost: Decimal | None = None
+    max_tokens: int | None = None
+    """The budget from now on, counting what the run spent before."""
 
 
 class PlanWritten(_Event):
@@ -215,6 +235,7 @@ class RunFinished(_Event):
 
 Event = Annotated[
     RunStarted
+    | RunResumed
     | PlanWritten
     | RoundStarted
     | RoundFinished

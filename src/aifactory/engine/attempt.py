@@ -1,5 +1,7 @@
 """One attempt: a worktree from the base commit, one commit per step, then verification.
 
+A resumed attempt (`factory resume`) starts from its branch's last step commit instead (`restore.py`).
+
 Every transition is emitted as an event before the engine moves on, so the ledger always tells
 the truth about an attempt, including one that was interrupted or failed half-way.
 """
@@ -9,18 +11,21 @@ from __future__ import annotations
 import asyncio
 import functools
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aifactory.checks.base import CheckTarget
+from aifactory.domain import stepcommit
 from aifactory.domain.events import AttemptChanged, StepFinished, StepStarted
 from aifactory.domain.lesson import CheckSpec
 from aifactory.domain.plan import Plan
 from aifactory.domain.run import AttemptState, Role, StepState
+from aifactory.domain.stepcommit import StepCommit
 from aifactory.domain.verdict import AttemptVerdict
 from aifactory.engine import guard
 from aifactory.engine.context import Factory
+from aifactory.engine.restore import restore
 from aifactory.engine.verify import Subject, verify_attempt
 from aifactory.errors import FactoryError, StepError
 from aifactory.providers.calls import CallScope
@@ -40,6 +45,10 @@ class AttemptJob:
     plan: Plan
     plan_text: str
     checks: tuple[tuple[str, CheckSpec], ...] = ()
+    resume: bool = False
+    """Take up a stopped attempt: its branch exists (or never got made) and holds the steps done."""
+    recorded: frozenset[str] = frozenset()
+    """On a resume, the step commits the ledger recorded; the branch may hold more."""
 
 
 @dataclass(frozen=True)
@@ -61,9 +70,12 @@ async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
     emit = factory.sink
     try:
         emit(AttemptChanged(run_id=job.run_id, attempt=job.attempt, state=AttemptState.EXECUTING))
-        await factory.git.add_worktree(job.worktree, job.branch, job.base_commit)
-        worktree = Git(job.worktree)
-        steps = await _execute(factory, job, worktree)
+        if job.resume:
+            worktree, done = await restore(factory, job)
+        else:
+            worktree = await factory.git.add_worktree(job.worktree, job.branch, job.base_commit)
+            done = []
+        steps = await _execute(factory, job, worktree, done)
         emit(AttemptChanged(run_id=job.run_id, attempt=job.attempt, state=AttemptState.VERIFYING))
         head = steps[-1].commit if steps else job.base_commit
         target = CheckTarget(
@@ -105,12 +117,15 @@ async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
     )
 
 
-async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[DoneStep]:
-    """Carry out the task list, one agent run and one commit per step, the commit made by the factory."""
-    done: list[DoneStep] = []
+async def _execute(
+    factory: Factory, job: AttemptJob, worktree: Git, earlier: Sequence[DoneStep]
+) -> list[DoneStep]:
+    """Carry out the task list from the first step not done `earlier`, one agent run and one commit each."""
+    done = list(earlier)
     sessions: dict[str, str] = {}
     total = len(job.plan.steps)
-    for index, step in enumerate(job.plan.steps):
+    for index in range(len(done), total):
+        step = job.plan.steps[index]
         number = index + 1
         factory.sink(
             StepStarted(run_id=job.run_id, attempt=job.attempt, index=number, total=total, title=step.title)
@@ -136,12 +151,16 @@ async def _execute(factory: Factory, job: AttemptJob, worktree: Git) -> list[Don
             if problem is not None:
                 raise StepError(problem)
             outcome = ran.outcome
-            trailers = (
-                f"Factory-Run: {job.run_id}\nFactory-Attempt: {job.attempt}\n"
-                f"Factory-Executor: {ran.by}:{ran.model}\n"
+            made = StepCommit(
+                number=number,
+                total=total,
+                title=step.title,
+                summary=outcome.summary,
+                run_id=job.run_id,
+                attempt=job.attempt,
+                executor=f"{ran.by}:{ran.model}",
             )
-            message = f"step {number}/{total}: {step.title}\n\n{outcome.summary}\n\n{trailers}"
-            commit = await worktree.commit_all(message)
+            commit = await worktree.commit_all(stepcommit.message(made))
         except asyncio.CancelledError:
             _step_end(factory, job, number, StepState.INTERRUPTED, "interrupted")
             raise

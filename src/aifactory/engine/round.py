@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aifactory.domain.events import AttemptPlanned
@@ -29,6 +30,17 @@ class RoundPlan:
 
 
 @dataclass(frozen=True)
+class Resumption:
+    """How a stopped round is taken up again (`factory resume`)."""
+
+    round: int
+    kept: tuple[AttemptOutcome, ...] = ()
+    """Attempts that had their verdict: kept as they were, and counted in the round's outcome."""
+    recorded: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """The step commits the ledger recorded for each attempt taken up; its branch may hold more."""
+
+
+@dataclass(frozen=True)
 class RoundRequest:
     run_id: str
     number: int
@@ -38,6 +50,7 @@ class RoundRequest:
     base_commit: str
     worktree_root: Path
     plan: RoundPlan
+    resumption: Resumption | None = None
 
 
 @dataclass(frozen=True)
@@ -54,11 +67,16 @@ class RoundOutcome:
 
 
 async def run_round(factory: Factory, request: RoundRequest, runner: Runner) -> RoundOutcome:
-    """Start every attempt of the round at once (within the runner's limit) and wait for all of them."""
-    jobs = [
-        _job(request, index)
+    """Start every attempt of the round at once (within the runner's limit) and wait for all of them.
+
+    On a resume, attempts that had their verdict are kept and the others taken up where they stopped.
+    """
+    kept = {outcome.attempt: outcome for outcome in request.resumption.kept} if request.resumption else {}
+    names = [
+        attempt_name(index)
         for index in range(request.first_attempt, request.first_attempt + request.attempts)
     ]
+    jobs = [_job(request, name) for name in names if name not in kept]
     for job in jobs:
         factory.sink(
             AttemptPlanned(
@@ -70,14 +88,16 @@ async def run_round(factory: Factory, request: RoundRequest, runner: Runner) -> 
                 blueprint=request.plan.blueprint,
             )
         )
-    outcomes = await runner.run_all(jobs, lambda job: run_attempt(factory, job))
+    ran = await runner.run_all(jobs, lambda job: run_attempt(factory, job))
+    by_name = {**kept, **{outcome.attempt: outcome for outcome in ran}}
+    outcomes = [by_name[name] for name in names]
     return RoundOutcome(
         number=request.number, plan=request.plan, attempts=outcomes, ranking=_ranking(outcomes)
     )
 
 
-def _job(request: RoundRequest, index: int) -> AttemptJob:
-    name = attempt_name(index)
+def _job(request: RoundRequest, name: str) -> AttemptJob:
+    resumption = request.resumption
     return AttemptJob(
         run_id=request.run_id,
         attempt=name,
@@ -87,6 +107,8 @@ def _job(request: RoundRequest, index: int) -> AttemptJob:
         plan=request.plan.plan,
         plan_text=request.plan.plan_text,
         checks=request.plan.checks,
+        resume=resumption is not None,
+        recorded=resumption.recorded.get(name, frozenset()) if resumption else frozenset(),
     )
 
 

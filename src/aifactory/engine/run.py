@@ -1,5 +1,8 @@
 """A run: rounds of attempts from one base commit, and the one place that decides how it ends.
 
+A run stopped before its end (a provider cooling longer than `max_wait`, a budget, Ctrl-C, a crash)
+is taken up by `factory resume`: the same loop, from the stopped round, with a `Resumption`.
+
 A round whose attempts all fail verification does not lead to patching their code. Its findings
 become lessons (the learner changes the blueprint), the plan is written again from the changed
 blueprint (the replanner), and the next round starts from the same base commit. Earlier rounds'
@@ -11,13 +14,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
-from aifactory.domain.events import RoundFinished, RoundStarted, RunFinished, RunStarted
-from aifactory.domain.run import RunState
+from aifactory.domain.events import RoundFinished, RoundStarted, RunFinished, RunResumed, RunStarted
+from aifactory.domain.run import AttemptState, RunState, attempt_name
 from aifactory.engine.attempt import AttemptOutcome
 from aifactory.engine.context import Factory
-from aifactory.engine.round import RoundOutcome, RoundPlan, RoundRequest, run_round
+from aifactory.engine.round import Resumption, RoundOutcome, RoundPlan, RoundRequest, run_round
 from aifactory.engine.runners.base import Runner
 from aifactory.errors import FactoryError
 
@@ -47,6 +51,13 @@ class RunRequest:
     rounds: int
     worktree_root: Path
     first: RoundPlan
+    """The plan of the first round run: round 1's, or on a resume the stopped round's."""
+    max_cost: Decimal | None = None
+    max_tokens: int | None = None
+    """The run's budget, recorded so that a resume keeps it; the session enforces it."""
+    learning: bool = True
+    """Recorded, so that a resume learns (or not) as the run did; the learner decides."""
+    resumption: Resumption | None = None
 
 
 @dataclass(frozen=True)
@@ -70,20 +81,7 @@ async def run_plan(
     factory: Factory, request: RunRequest, runner: Runner, *, replan: Replan, learn: Learn
 ) -> RunOutcome:
     """Run rounds until one passes, the round limit is reached, or a round teaches nothing new."""
-    first = request.first
-    factory.sink(
-        RunStarted(
-            run_id=request.run_id,
-            title=first.plan.title,
-            ask=first.plan.ask,
-            plan_path=first.plan_path,
-            repo=str(factory.git.path),
-            base_commit=request.base_commit,
-            attempts=request.attempts,
-            steps=len(first.plan.steps),
-            rounds=request.rounds,
-        )
-    )
+    factory.sink(_started(factory, request))
     rounds: list[RoundOutcome] = []
     try:
         state, reason = await _rounds(factory, request, runner, rounds, replan=replan, learn=learn)
@@ -96,6 +94,37 @@ async def run_plan(
     return RunOutcome(run_id=request.run_id, state=state, reason=reason, rounds=rounds)
 
 
+def _started(factory: Factory, request: RunRequest) -> RunStarted | RunResumed:
+    first, resumption = request.first, request.resumption
+    if resumption is not None:
+        start = (resumption.round - 1) * request.attempts + 1
+        kept = tuple(outcome.attempt for outcome in resumption.kept)
+        return RunResumed(
+            run_id=request.run_id,
+            round=resumption.round,
+            continued=tuple(
+                name for name in map(attempt_name, range(start, start + request.attempts)) if name not in kept
+            ),
+            kept=kept,
+            max_cost=request.max_cost,
+            max_tokens=request.max_tokens,
+        )
+    return RunStarted(
+        run_id=request.run_id,
+        title=first.plan.title,
+        ask=first.plan.ask,
+        plan_path=first.plan_path,
+        repo=str(factory.git.path),
+        base_commit=request.base_commit,
+        attempts=request.attempts,
+        steps=len(first.plan.steps),
+        rounds=request.rounds,
+        max_cost=request.max_cost,
+        max_tokens=request.max_tokens,
+        learning=request.learning,
+    )
+
+
 async def _rounds(
     factory: Factory,
     request: RunRequest,
@@ -106,7 +135,8 @@ async def _rounds(
     learn: Learn,
 ) -> tuple[RunState, str]:
     plan = request.first
-    number = 1
+    resumption = request.resumption
+    number = resumption.round if resumption else 1
     while True:
         factory.sink(
             RoundStarted(
@@ -127,9 +157,11 @@ async def _rounds(
                 base_commit=request.base_commit,
                 worktree_root=request.worktree_root,
                 plan=plan,
+                resumption=resumption,
             ),
             runner,
         )
+        resumption = None
         rounds.append(outcome)
         passed = len(outcome.ranking)
         factory.sink(
@@ -143,17 +175,35 @@ async def _rounds(
         learned = await learn(outcome)
         if outcome.passed:
             return RunState.PASSED, f"round {number}: {passed} of {len(outcome.attempts)} attempts passed"
-        if number == request.rounds:
-            return RunState.FAILED, f"no attempt passed in {number} round(s); {learned.summary}".rstrip("; ")
-        if not learned.changed:
-            waiting = (
-                f"; {learned.proposed} proposed lesson(s) wait for `factory lessons accept`"
-                if learned.proposed
-                else ""
-            )
-            return RunState.FAILED, (
-                f"no attempt passed in round {number}, and its findings changed none of the factory's "
-                f"inputs ({learned.summary}), so another round would repeat it{waiting}"
-            )
+        if number == request.rounds or not learned.changed:
+            return RunState.FAILED, _failed(request, outcome, learned)
         number += 1
         plan = await replan(number)
+
+
+def _failed(request: RunRequest, outcome: RoundOutcome, learned: Learned) -> str:
+    """Why the run ends without a pass; attempts stopped before their verdict are named with the
+    command that continues them."""
+    number = outcome.number
+    stopped = [
+        a.attempt for a in outcome.attempts if a.state in (AttemptState.FAILED, AttemptState.INTERRUPTED)
+    ]
+    resume = (
+        f"{', '.join(stopped)} stopped before a verdict: `factory resume {request.run_id}` continues "
+        f"{'it' if len(stopped) == 1 else 'them'} from the last commit"
+    )
+    if len(stopped) == len(outcome.attempts):
+        return f"no attempt reached a verdict in round {number}; {resume}"
+    if number == request.rounds:
+        reason = f"no attempt passed in {number} round(s); {learned.summary}".rstrip("; ")
+    else:
+        waiting = (
+            f"; {learned.proposed} proposed lesson(s) wait for `factory lessons accept`"
+            if learned.proposed
+            else ""
+        )
+        reason = (
+            f"no attempt passed in round {number}, and its findings changed none of the factory's "
+            f"inputs ({learned.summary}), so another round would repeat it{waiting}"
+        )
+    return f"{reason}; {resume}" if stopped else reason

@@ -176,10 +176,29 @@ CREATE INDEX provider_events_by_provider ON provider_events (provider, kind, unt
 CREATE INDEX provider_events_by_run ON provider_events (run_id);
 """
 
+_RESUMES = """
+ALTER TABLE runs ADD COLUMN max_cost TEXT;
+ALTER TABLE runs ADD COLUMN max_tokens INTEGER;
+ALTER TABLE runs ADD COLUMN learning INTEGER NOT NULL DEFAULT 1;
+
+CREATE TABLE resumes (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    round INTEGER NOT NULL,
+    continued TEXT NOT NULL,
+    kept TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX resumes_by_run ON resumes (run_id);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("m001_initial", _INITIAL),
     ("m002_rounds_and_lessons", _ROUNDS_AND_LESSONS),
     ("m003_provider_events", _PROVIDER_EVENTS),
+    ("m004_resumes", _RESUMES),
 )
 """Every migration ever shipped, oldest first. Append only."""
 

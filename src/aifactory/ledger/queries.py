@@ -77,6 +77,8 @@ class RunSummary(_ReadModel):
     rounds: int
     usage: Usage
     stale: bool
+    resumes: int = 0
+    """How many times `factory resume` took the run up again."""
 
 
 class RoundDetail(_ReadModel):
@@ -86,6 +88,17 @@ class RoundDetail(_ReadModel):
     lessons: tuple[str, ...]
     passed: bool | None
     reason: str
+
+
+class ResumeDetail(_ReadModel):
+    """One `factory resume`: the round taken up again, the attempts continued and those kept."""
+
+    round: int
+    continued: tuple[str, ...]
+    kept: tuple[str, ...]
+    pid: int
+    host: str
+    at: datetime
 
 
 class RunDetail(_ReadModel):
@@ -111,6 +124,11 @@ class RunDetail(_ReadModel):
     attempts: tuple[AttemptDetail, ...]
     usage: Usage
     model_calls: int
+    max_cost: Decimal | None = None
+    max_tokens: int | None = None
+    """The run's budget as last set (by `factory run`, or by the latest resume)."""
+    learning: bool = True
+    resumes: tuple[ResumeDetail, ...] = ()
 
 
 def list_runs(ledger: Ledger, limit: int = 20) -> list[RunSummary]:
@@ -121,7 +139,8 @@ def list_runs(ledger: Ledger, limit: int = 20) -> list[RunSummary]:
             SELECT r.*,
                 (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id AND a.state = 'passed') AS passed,
                 (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id) AS tried,
-                (SELECT COUNT(*) FROM rounds x WHERE x.run_id = r.id) AS rounds_run
+                (SELECT COUNT(*) FROM rounds x WHERE x.run_id = r.id) AS rounds_run,
+                (SELECT COUNT(*) FROM resumes x WHERE x.run_id = r.id) AS resumed
             FROM runs r ORDER BY r.started_at DESC, r.id LIMIT ?
             """,
             (limit,),
@@ -140,6 +159,7 @@ def list_runs(ledger: Ledger, limit: int = 20) -> list[RunSummary]:
             rounds=run["rounds_run"],
             usage=_total(calls.get(run["id"], [])),
             stale=_stale(run, ledger.host),
+            resumes=run["resumed"],
         )
         for run in runs
     ]
@@ -170,6 +190,7 @@ def run_detail(ledger: Ledger, run_id: str) -> RunDetail:
         attempts = _attempts(db, run_id, now)
         calls = db.rows("SELECT * FROM model_calls WHERE run_id = ?", (run_id,))
         rounds = db.rows("SELECT * FROM rounds WHERE run_id = ? ORDER BY round", (run_id,))
+        resumes = db.rows("SELECT * FROM resumes WHERE run_id = ? ORDER BY id", (run_id,))
     return RunDetail(
         id=run["id"],
         title=run["title"],
@@ -201,6 +222,20 @@ def run_detail(ledger: Ledger, run_id: str) -> RunDetail:
         attempts=tuple(attempts),
         usage=_total(calls),
         model_calls=len(calls),
+        max_cost=None if run["max_cost"] is None else Decimal(run["max_cost"]),
+        max_tokens=run["max_tokens"],
+        learning=bool(run["learning"]),
+        resumes=tuple(
+            ResumeDetail(
+                round=row["round"],
+                continued=tuple(json.loads(row["continued"])),
+                kept=tuple(json.loads(row["kept"])),
+                pid=row["pid"],
+                host=row["host"],
+                at=row["at"],
+            )
+            for row in resumes
+        ),
     )
 
 

@@ -275,10 +275,12 @@ class PooledModel(WrapperModel):
         remaining = (until - datetime.now(UTC)).total_seconds()
         if remaining > self._policy.max_wait:
             listed = ", ".join(f"{name} until {when:%H:%M:%S} UTC" for name, when in sorted(resting.items()))
+            run_id = self._scope.run_id
+            resume = f"`factory resume {run_id}`" if run_id else "the command again"
             raise ModelError(
                 f"every model choice of role {self._role.value} is cooling down ({listed}), longer than "
                 f"[run] max_wait = {self._policy.max_wait:.0f}s allows; add a choice under "
-                f"[roles.{self._role.value}] model, or resume the run after the reset",
+                f"[roles.{self._role.value}] model, or run {resume} after the reset",
                 retryable=True,
             )
         self._sink(

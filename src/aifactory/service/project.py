@@ -118,6 +118,8 @@ class Session:
     project: Project
     events: EventBus
     kit: RoleKit
+    spending: Spending
+    """What each run and attempt has spent, against the budget the configuration sets."""
     trial: LessonTrial = field(default_factory=LessonTrial)
     """Lessons adopted or dropped for this command only (`factory replay --with/--without`)."""
     notice: Callable[[str], None] = _to_stderr
@@ -162,6 +164,7 @@ def session(
             project=project,
             events=events,
             kit=kit,
+            spending=spending,
             trial=trial or LessonTrial(),
             notice=notice or _to_stderr,
         )

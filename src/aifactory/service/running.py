@@ -13,13 +13,13 @@ from aifactory.domain.run import Role, new_run_id
 from aifactory.engine.context import Factory
 from aifactory.engine.learn import learn
 from aifactory.engine.round import RoundOutcome, RoundPlan
-from aifactory.engine.run import Learned, RunOutcome, RunRequest, run_plan
+from aifactory.engine.run import Learn, Learned, Replan, RunOutcome, RunRequest, run_plan
 from aifactory.engine.runners.local import LocalRunner
 from aifactory.errors import UserError
 from aifactory.roles.executor import check_agents
 from aifactory.service import injection, planning
 from aifactory.service.planning import Answerer, plan_ask, read_plan
-from aifactory.service.project import FACTORY_DIR, PLANS_DIR, Session
+from aifactory.service.project import FACTORY_DIR, PLANS_DIR, Session, budget_of
 
 Notice = Callable[[str], None]
 
@@ -72,6 +72,30 @@ async def run(
         )
     await _warn_if_dirty(session, base, notice)
     run_id = new_run_id(plan.title)
+    factory, replan, learn_from = wired(
+        session, run_id, base, plan, plan_path, learning=learning, notice=notice
+    )
+    budget = budget_of(project.config)
+    request = RunRequest(
+        run_id=run_id,
+        base_commit=base,
+        attempts=attempts,
+        rounds=(rounds or project.config.run.rounds) if learning else 1,
+        worktree_root=project.worktree_root(),
+        first=round_plan(session, plan, plan_path),
+        max_cost=budget.run_cost,
+        max_tokens=budget.run_tokens,
+        learning=learning,
+    )
+    runner = LocalRunner(project.config.run.max_parallel)
+    return await run_plan(factory, request, runner, replan=replan, learn=learn_from)
+
+
+def wired(
+    session: Session, run_id: str, base: str, first: Plan, first_path: Path, *, learning: bool, notice: Notice
+) -> tuple[Factory, Replan, Learn]:
+    """What the engine works with for one run, and how it rewrites the plan and learns between rounds."""
+    project = session.project
     factory = Factory(
         kit=session.kit,
         git=project.git,
@@ -79,36 +103,28 @@ async def run(
         logs=project.logs_dir,
         command_env=project.command_env(),
     )
-    first_path = plan_path
 
     async def replan(number: int) -> RoundPlan:
-        planned = await planning.replan(session, plan, first_path, number, run_id)
+        planned = await planning.replan(session, first, first_path, number, run_id)
         notice(f"round {number}: the plan was written again from the changed blueprint: {planned.path}")
-        return _round_plan(session, planned.plan, planned.path)
+        return round_plan(session, planned.plan, planned.path)
 
     async def learn_from(outcome: RoundOutcome) -> Learned:
         if not learning:
             return Learned(changed=False, summary="learning is off for this run")
         return await learn(factory, run_id, base, outcome)
 
-    request = RunRequest(
-        run_id=run_id,
-        base_commit=base,
-        attempts=attempts,
-        rounds=(rounds or project.config.run.rounds) if learning else 1,
-        worktree_root=project.worktree_root(),
-        first=_round_plan(session, plan, plan_path),
-    )
-    runner = LocalRunner(project.config.run.max_parallel)
-    return await run_plan(factory, request, runner, replan=replan, learn=learn_from)
+    return factory, replan, learn_from
 
 
-def _round_plan(session: Session, plan: Plan, path: Path) -> RoundPlan:
+def round_plan(session: Session, plan: Plan, path: Path, blueprint: str | None = None) -> RoundPlan:
+    """A plan as a round runs it, held to the lesson checks in force now; its blueprint version is
+    the one in view unless given (a resumed round keeps the one its plan was written from)."""
     return RoundPlan(
         plan=plan,
         plan_text=planfile.render(plan),
         plan_path=planning.shown_path(session.project.root, path),
-        blueprint=injection.version_in_view(session),
+        blueprint=blueprint or injection.version_in_view(session),
         checks=enforced_checks(injection.lessons_in_view(session)),
     )
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
 import shlex
 from collections.abc import AsyncIterator, Container, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,40 +18,22 @@ from pathlib import Path
 
 from aifactory.errors import GitError, NotARepositoryError
 from aifactory.workspace.gitdata import (
+    Commit,
     Diff,
     FileStat,
     MergeCheck,
     cut_diff,
+    parse_log,
     parse_merge_tree,
     parse_numstat,
     split_z,
 )
+from aifactory.workspace.gitenv import git_env, identity_env
 from aifactory.workspace.lock import RepoLock
 from aifactory.workspace.process import GroupExit, OutputSink, Stream, open_stream, run_in_group
 
 DEFAULT_AUTHOR = "aifactory <aifactory@localhost>"
 
-# `git rev-parse --local-env-vars`: variables that point git at a particular repository.
-_REPOSITORY_ENV_VARS = frozenset(
-    {
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_CONFIG",
-        "GIT_CONFIG_PARAMETERS",
-        "GIT_CONFIG_COUNT",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_IMPLICIT_WORK_TREE",
-        "GIT_GRAFT_FILE",
-        "GIT_INDEX_FILE",
-        "GIT_NO_REPLACE_OBJECTS",
-        "GIT_REPLACE_REF_BASE",
-        "GIT_PREFIX",
-        "GIT_INTERNAL_SUPER_PREFIX",
-        "GIT_SHALLOW_FILE",
-        "GIT_COMMON_DIR",
-    }
-)
 _RUN_IT_YOURSELF = "Run the same command in that directory to see the full picture."
 
 
@@ -132,14 +112,20 @@ class Git:
 
     # -- worktrees and branches: shared bookkeeping, always under the repository lock --
 
-    async def add_worktree(self, path: Path, branch: str, base: str) -> Git:
-        """Create `branch` at `base` and check it out in a new worktree at `path` (absolute)."""
+    async def add_worktree(self, path: Path, branch: str, base: str | None = None) -> Git:
+        """Check `branch` out in a new worktree at `path` (absolute): created at `base`, or as it is.
+
+        Checking an existing branch out again first forgets worktrees whose folder was deleted, as
+        git would otherwise refuse the branch as checked out there.
+        """
         _require_absolute(path)
+        create = (str(path), branch) if base is None else ("--no-track", "-b", branch, str(path), base)
         async with self._bookkeeping():
+            if base is None:
+                await self._run("worktree", "prune")
             # Additions are serialized, so each one may use every core to write its files.
             await self._run(
-                *("-c", "checkout.workers=0", "worktree", "add", "--quiet", "--no-track"),
-                *("-b", branch, str(path), base),
+                *("-c", "checkout.workers=0", "worktree", "add", "--quiet", *create),
                 fix=f"If {path} or branch {branch} is left over from an earlier run, remove them "
                 "(`git worktree remove --force PATH`, `git branch -D BRANCH`) or use a new run id.",
             )
@@ -198,14 +184,27 @@ class Git:
         await self._run(
             *("-c", "commit.gpgsign=false", "-c", "maintenance.auto=false"),
             *("commit", "--quiet", "--no-verify", "--allow-empty", "-m", message),
-            env=_identity_env(author),
+            env=identity_env(author),
         )
         return await self.require_head()
 
-    async def restore(self, commit: str) -> None:
-        """Put the worktree and its branch back at `commit`, dropping changes and untracked files."""
+    async def restore(self, commit: str = "HEAD") -> None:
+        """Put the worktree and its branch back at `commit`, dropping changes and untracked files
+        (ignored ones kept)."""
         await self._run("reset", "--quiet", "--hard", commit)
-        await self._run("clean", "--quiet", "-fd")
+        await self._run("clean", "--quiet", "--force", "-d")
+
+    async def discard_changes(self) -> None:
+        """Drop everything uncommitted, and the index lock a killed git left behind: call this only
+        on a worktree nobody uses."""
+        lock = await self._run("rev-parse", "--path-format=absolute", "--git-path", "index.lock")
+        await asyncio.to_thread(Path(lock.stdout.strip()).unlink, missing_ok=True)
+        await self.restore()
+
+    async def log(self, base: str, head: str) -> list[Commit]:
+        """The commits on `head` that `base` lacks, oldest first."""
+        result = await self._run("log", "-z", "--reverse", "--format=%H %ct%n%B", f"{base}..{head}")
+        return parse_log(result.stdout)
 
     # -- diffs and merges --
 
@@ -258,7 +257,7 @@ class Git:
         async with contextlib.AsyncExitStack() as stack:
             try:
                 stream = await stack.enter_async_context(
-                    open_stream(argv, cwd=None, env=_git_env(None), stdin=stdin)
+                    open_stream(argv, cwd=None, env=git_env(None), stdin=stdin)
                 )
             except FileNotFoundError as error:
                 raise GitError("git was not found on PATH: install git 2.38 or newer") from error
@@ -288,7 +287,7 @@ class Git:
         A conflicting merge is aborted, so the working tree is left as it was.
         """
         args = ("merge", "--no-ff", "--no-edit", "-m", message, branch)
-        result = await self._exec(*args, env=_identity_env(author))
+        result = await self._exec(*args, env=identity_env(author))
         if result.code == 0:
             return await self.require_head()
         unmerged = await self._run("diff", "--name-only", "-z", "--diff-filter=U")
@@ -337,38 +336,15 @@ class Git:
     ) -> GroupExit:
         argv = ["git", "-C", str(self.path), *args]
         try:
-            return await run_in_group(argv, cwd=None, env=_git_env(env), output=output, errors=errors)
+            return await run_in_group(argv, cwd=None, env=git_env(env), output=output, errors=errors)
         except FileNotFoundError as error:
             raise GitError("git was not found on PATH: install git 2.38 or newer") from error
-
-
-def _identity_env(author: str) -> dict[str, str]:
-    """Author and committer variables for `Name <email>`: works with no git identity configured."""
-    match = re.fullmatch(r"\s*([^<>]+?)\s*<([^<>]+)>\s*", author)
-    if match is None:
-        raise ValueError(f"a git author looks like 'Name <email>', got {author!r}")
-    name, email = match.groups()
-    return {
-        "GIT_AUTHOR_NAME": name,
-        "GIT_AUTHOR_EMAIL": email,
-        "GIT_COMMITTER_NAME": name,
-        "GIT_COMMITTER_EMAIL": email,
-    }
 
 
 def _require_absolute(path: Path) -> None:
     # git would read a relative path against the repository, Python against the process's cwd.
     if not path.is_absolute():
         raise ValueError(f"worktree paths must be absolute, got {path}")
-
-
-def _git_env(extra: Mapping[str, str] | None) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in _REPOSITORY_ENV_VARS}
-    # No prompts (nobody is there to answer), English messages, and read-only commands such as
-    # `status` must not take index.lock behind the back of a commit in the same worktree.
-    env.update(LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
-    env.update(extra or {})
-    return env
 
 
 def _check(path: Path, result: _Completed, args: Sequence[str], ok: Container[int], fix: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,15 @@ class MergeCheck:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """One commit of a branch's history: its id, when it was committed, and its whole message."""
+
+    sha: str
+    committed_at: datetime
+    message: str
+
+
 def split_z(text: str) -> list[str]:
     """The items of a NUL-terminated list, as git prints with `-z`."""
     return [item for item in text.split("\0") if item]
@@ -50,6 +60,18 @@ def parse_numstat(text: str) -> list[FileStat]:
             )
         )
     return stats
+
+
+def parse_log(text: str) -> list[Commit]:
+    """`git log -z --format='%H %ct%n%B'`: one record per commit, id and time on its first line."""
+    commits = []
+    for record in split_z(text):
+        first, _, message = record.partition("\n")
+        sha, _, seconds = first.partition(" ")
+        commits.append(
+            Commit(sha=sha, committed_at=datetime.fromtimestamp(int(seconds), UTC), message=message)
+        )
+    return commits
 
 
 def parse_merge_tree(text: str, *, clean: bool) -> MergeCheck:
