@@ -88,3 +88,17 @@ def test_an_agent_gets_its_own_variables_and_no_other_secret(tmp_path: Path) -> 
         "AWS_SECRET_ACCESS_KEY": "aws-secret",
         "CLAUDE_CODE_USE_BEDROCK": "1",
     }
+
+
+def test_a_new_agent_table_takes_what_it_leaves_out_from_its_kind(tmp_path: Path) -> None:
+    path = _load(tmp_path, '[agents.mine]\nkind = "claude-code"\nbinary = "/opt/claude/bin/claude"\n')
+    mine = load_config(path).agents["mine"]
+    assert mine.binary == "/opt/claude/bin/claude"
+    assert "Write" in mine.allowed_tools and mine.permission_mode == "acceptEdits"
+    assert mine.pass_env == ("CLAUDE_CODE_OAUTH_TOKEN",)
+
+
+def test_a_permission_mode_the_kind_does_not_offer_is_refused_with_the_ones_it_does(tmp_path: Path) -> None:
+    path = _load(tmp_path, '[agents.mine]\nkind = "claude-code"\npermission_mode = "yolo"\n')
+    with pytest.raises(ConfigError, match=r"agents\.mine.*permission_mode.*acceptEdits.*bypassPermissions"):
+        load_config(path)

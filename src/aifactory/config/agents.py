@@ -1,4 +1,4 @@
-"""`[agents.NAME]`: external coding agents (Claude Code today) that the executor role may name.
+"""`[agents.NAME]`: external coding agents (agent CLIs) that the executor role may name.
 
 An executor choice `NAME:MODEL` names either a provider (the built-in agent drives that model) or an
 agent table (the agent's own CLI runs the step with that model). An agent sees only what its table
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ENV_GLOB = re.compile(r"[A-Za-z_*][A-Za-z0-9_*]*")
@@ -25,40 +27,84 @@ class AgentKind(StrEnum):
     CLAUDE_CODE = "claude-code"
 
 
+@dataclass(frozen=True)
+class KindDefaults:
+    """What an agent table of one kind gets for the settings it leaves out, and what it may set."""
+
+    binary: str
+    allowed_tools: tuple[str, ...]
+    permission_modes: dict[str, str]
+    """The modes the CLI offers, each with what it means for the user; the first is the default."""
+    pass_env: tuple[str, ...]
+
+
+KIND_DEFAULTS: dict[AgentKind, KindDefaults] = {
+    AgentKind.CLAUDE_CODE: KindDefaults(
+        binary="claude",
+        allowed_tools=("Read", "Write", "Edit", "MultiEdit", "Glob", "Grep", "LS", "Bash"),
+        permission_modes={
+            "acceptEdits": "edits in the worktree and the allowed tools run unasked",
+            "bypassPermissions": "everything runs unasked; refused as root unless IS_SANDBOX=1",
+        },
+        pass_env=("CLAUDE_CODE_OAUTH_TOKEN",),
+    ),
+}
+"""Per kind: each agent CLI names its command, tools and permission modes its own way."""
+
+
 class AgentConfig(BaseModel):
     """One external agent: its command, tools, environment and time limit per step.
 
-    `pass_env` names variables (globs allowed, such as `AWS_*`) taken from the factory's environment;
-    everything else that looks like a credential is scrubbed. `env` sets fixed values, never secrets.
+    Settings left out take their kind's defaults (`KIND_DEFAULTS`). `pass_env` names variables (globs
+    allowed, such as `AWS_*`) taken from the factory's environment; everything else that looks like
+    a credential is scrubbed. `env` sets fixed values, never secrets.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: AgentKind
-    binary: str = "claude"
-    allowed_tools: tuple[str, ...] = ("Read", "Write", "Edit", "MultiEdit", "Glob", "Grep", "LS", "Bash")
-    permission_mode: str = "acceptEdits"
-    pass_env: tuple[str, ...] = ("CLAUDE_CODE_OAUTH_TOKEN",)
+    binary: str
+    allowed_tools: tuple[str, ...]
+    permission_mode: str
+    pass_env: tuple[str, ...]
     env: dict[str, str] = Field(default_factory=dict)
     timeout: float = Field(default=1800.0, gt=0)
     retries: int = Field(default=1, ge=0, le=10)
     """Retries the agent may make on its own after a 429 or 529 before the factory's pool decides."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_defaults(cls, data: Any) -> Any:
+        """Fill what the table leaves out from its kind, so each kind keeps its own names."""
+        if not isinstance(data, dict):
+            return data
+        kind = data.get("kind")
+        if kind not in KIND_DEFAULTS:
+            return data
+        defaults = KIND_DEFAULTS[AgentKind(kind)]
+        filled = {
+            "binary": defaults.binary,
+            "allowed_tools": defaults.allowed_tools,
+            "permission_mode": next(iter(defaults.permission_modes)),
+            "pass_env": defaults.pass_env,
+        }
+        return {**filled, **data}
+
     @field_validator("binary")
     @classmethod
     def _binary(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("name the agent's command, e.g. claude, or its path")
+            raise ValueError("name the agent's command, or its path")
         return value
 
     @field_validator("permission_mode")
     @classmethod
-    def _permission_mode(cls, value: str) -> str:
-        if value not in ("acceptEdits", "bypassPermissions"):
-            raise ValueError(
-                'expected "acceptEdits" (edits in the worktree and the allowed tools run unasked) or '
-                '"bypassPermissions" (everything runs unasked; refused as root unless IS_SANDBOX=1)'
-            )
+    def _permission_mode(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        modes = KIND_DEFAULTS[kind].permission_modes if isinstance(kind, AgentKind) else {}
+        if modes and value not in modes:
+            choices = " or ".join(f'"{mode}" ({meaning})' for mode, meaning in modes.items())
+            raise ValueError(f"expected {choices}")
         return value
 
     @field_validator("pass_env")
@@ -90,10 +136,8 @@ def is_secret_name(name: str) -> bool:
 def default_agents() -> dict[str, AgentConfig]:
     """Claude Code on the user's login or subscription, and the same CLI on AWS Bedrock."""
     return {
-        "claude-code": AgentConfig(kind=AgentKind.CLAUDE_CODE),
-        "claude-code@bedrock": AgentConfig(
-            kind=AgentKind.CLAUDE_CODE,
-            pass_env=("AWS_*",),
-            env={"CLAUDE_CODE_USE_BEDROCK": "1"},
+        "claude-code": AgentConfig.model_validate({"kind": AgentKind.CLAUDE_CODE}),
+        "claude-code@bedrock": AgentConfig.model_validate(
+            {"kind": AgentKind.CLAUDE_CODE, "pass_env": ("AWS_*",), "env": {"CLAUDE_CODE_USE_BEDROCK": "1"}}
         ),
     }
