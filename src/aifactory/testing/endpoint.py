@@ -12,7 +12,7 @@ import hashlib
 import json
 import threading
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,6 +20,9 @@ from aifactory.testing.scenario import Answer, Delay, DropStream, ErrorEvent, Ht
 from aifactory.testing.scenarios import Scenario
 from aifactory.testing.tokens import PromptCache, Usage, canonical, reply_tokens
 from aifactory.testing.wire import BadRequest, Exchange, Refused, Wire
+
+Listing = Callable[[Sequence[str]], dict[str, Any]]
+"""The body of a list of models, from their names."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,11 @@ class Endpoint:
         latency: float,
         known_models: frozenset[str] | None,
         keys: frozenset[str] | None,
+        listings: Mapping[str, Listing] | None = None,
     ) -> None:
         self.wires = tuple(wires)
         self.wire = self.wires[0]
+        self.listings = {"/v1/models": self.wire.models, "/models": self.wire.models, **(listings or {})}
         self.scenario = scenario
         self.latency = latency
         self.known_models = known_models
@@ -125,11 +130,15 @@ class Endpoint:
             return wire.unauthorized(credential)
         return None
 
-    def models(self, headers: Mapping[str, str]) -> Response:
-        """The answer to `GET /v1/models`: the known models, to a caller with credentials."""
+    def listing(self, route: str, headers: Mapping[str, str]) -> Response | None:
+        """The answer to a GET of a list of the known models (`/v1/models`, or one of `listings`, such
+        as Bedrock's `/inference-profiles`) to a caller with credentials; None when `route` is no list."""
+        render = self.listings.get(route)
+        if render is None:
+            return None
         if refused := self.refusal(headers):
             return self.error(refused)
-        return json_response(200, self.wire.models(sorted(self.known_models or ())))
+        return json_response(200, render(sorted(self.known_models or ())))
 
     def answer(self, wire: Wire, path: str, headers: Mapping[str, str], raw: bytes) -> Response:
         """The response to one model request to `wire`'s API: validation, recording, latency, then the

@@ -16,13 +16,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from aifactory.testing.endpoint import Endpoint, RecordedRequest, Response
+from aifactory.testing.endpoint import Endpoint, Listing, RecordedRequest, Response
 from aifactory.testing.scenario import HttpError, WireProtocol
 from aifactory.testing.scenarios import Scenario
 from aifactory.testing.wire import Wire
 from aifactory.testing.wire_anthropic import AnthropicWire
 from aifactory.testing.wire_azure import AzureOpenAIWire, AzureResponsesWire
 from aifactory.testing.wire_bedrock import BedrockWire
+from aifactory.testing.wire_bedrock_invoke import BedrockInvokeWire, inference_profiles
 from aifactory.testing.wire_openai import OpenAIWire
 from aifactory.testing.wire_responses import ResponsesWire
 
@@ -32,10 +33,14 @@ _WIRES: dict[str, tuple[Callable[[], Wire], ...]] = {
     "openai-responses": (ResponsesWire,),
     "azure-openai": (AzureOpenAIWire, AzureResponsesWire),
     "azure-openai-responses": (AzureResponsesWire,),
-    "bedrock": (BedrockWire,),
+    "bedrock": (BedrockWire, BedrockInvokeWire),
 }
 """The APIs each simulated provider serves: OpenAI and Azure serve Chat Completions and the Responses
-API side by side, as the real ones do; the `-responses` protocols serve the Responses API alone."""
+API side by side, as the real ones do; the `-responses` protocols serve the Responses API alone; Bedrock
+serves Converse and InvokeModel (Claude Code's Bedrock mode)."""
+
+_LISTINGS: dict[str, dict[str, Listing]] = {"bedrock": {"/inference-profiles": inference_profiles}}
+"""Lists a provider answers besides `/v1/models`: Claude Code on Bedrock asks for the inference profiles."""
 
 _POLL_SECONDS = 0.02
 """How often the serving loop checks for `stop()`: the default half second would slow every test."""
@@ -53,7 +58,8 @@ class _LoopbackServer(ThreadingHTTPServer):
 
 
 class FakeServer:
-    """A simulated model provider on 127.0.0.1: Anthropic, OpenAI, Azure OpenAI or Bedrock (Converse).
+    """A simulated model provider on 127.0.0.1: Anthropic, OpenAI, Azure OpenAI or Bedrock (Converse and
+    InvokeModel).
 
     `protocol` names the provider and so the APIs it serves (see `_WIRES`); each request is answered
     in the API of the path it was sent to, and its `SimRequest.protocol` names that API.
@@ -79,7 +85,14 @@ class FakeServer:
         wires = [make() for make in _WIRES[protocol]]
         models = frozenset(known_models) if known_models is not None else None
         accepted = frozenset(keys) if keys is not None else None
-        self._endpoint = Endpoint(wires, scenario, latency=latency, known_models=models, keys=accepted)
+        self._endpoint = Endpoint(
+            wires,
+            scenario,
+            latency=latency,
+            known_models=models,
+            keys=accepted,
+            listings=_LISTINGS.get(protocol),
+        )
         self._connections: set[socket.socket] = set()
         self._httpd: _LoopbackServer | None = None
         self._thread: threading.Thread | None = None
@@ -188,8 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
         route = self._route()
         if route == "/":
             self._write(Response(200, b"ok", headers={"content-type": "text/plain"}))
-        elif route in ("/v1/models", "/models"):
-            self._write(self.endpoint.models(self._headers()))
+        elif listing := self.endpoint.listing(route, self._headers()):
+            self._write(listing)
         else:
             self._write(self.endpoint.error(HttpError(404, message=f"Invalid URL (GET {self.path})")))
 

@@ -153,7 +153,7 @@ def _usage(usage: Usage, output_tokens: int) -> dict[str, Any]:
     }
 
 
-def _block_events(index: int, block: Mapping[str, Any]) -> list[bytes]:
+def _block_events(index: int, block: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Start, deltas and stop of one content block, as the API streams it."""
     start: dict[str, Any]
     if block["type"] == "text":
@@ -164,13 +164,26 @@ def _block_events(index: int, block: Mapping[str, Any]) -> list[bytes]:
         partial = ["", *pieces(arguments_json(block["input"]))]
         deltas = [{"type": "input_json_delta", "partial_json": chunk} for chunk in partial]
     return [
-        sse({"type": "content_block_start", "index": index, "content_block": start}, "content_block_start"),
-        *(
-            sse({"type": "content_block_delta", "index": index, "delta": d}, "content_block_delta")
-            for d in deltas
-        ),
-        sse({"type": "content_block_stop", "index": index}, "content_block_stop"),
+        {"type": "content_block_start", "index": index, "content_block": start},
+        *({"type": "content_block_delta", "index": index, "delta": d} for d in deltas),
+        {"type": "content_block_stop", "index": index},
     ]
+
+
+def stream_events(reply: SimReply, exchange: Exchange) -> list[dict[str, Any]]:
+    """The Messages API's stream as JSON objects, before framing: server-sent events here, AWS event
+    stream chunks on Bedrock's InvokeModelWithResponseStream (`wire_bedrock_invoke.py`)."""
+    start = {**_message_body(reply, exchange, []), "stop_reason": None}
+    start["usage"] = _usage(exchange.usage, 1)
+    events: list[dict[str, Any]] = [{"type": "message_start", "message": start}, {"type": "ping"}]
+    for index, block in enumerate(_blocks(reply, exchange)):
+        events.extend(_block_events(index, block))
+    delta = {
+        "type": "message_delta",
+        "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
+        "usage": _usage(exchange.usage, exchange.usage.output_tokens),
+    }
+    return [*events, delta, {"type": "message_stop"}]
 
 
 class AnthropicWire:
@@ -242,20 +255,7 @@ class AnthropicWire:
         return _message_body(reply, exchange, _blocks(reply, exchange))
 
     def events(self, reply: SimReply, exchange: Exchange) -> list[bytes]:
-        start = {**_message_body(reply, exchange, []), "stop_reason": None}
-        start["usage"] = _usage(exchange.usage, 1)
-        events = [
-            sse({"type": "message_start", "message": start}, "message_start"),
-            sse({"type": "ping"}, "ping"),
-        ]
-        for index, block in enumerate(_blocks(reply, exchange)):
-            events.extend(_block_events(index, block))
-        delta = {
-            "type": "message_delta",
-            "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
-            "usage": _usage(exchange.usage, exchange.usage.output_tokens),
-        }
-        return [*events, sse(delta, "message_delta"), sse({"type": "message_stop"}, "message_stop")]
+        return [sse(event, event["type"]) for event in stream_events(reply, exchange)]
 
     def error_body(self, fault: HttpError) -> dict[str, Any]:
         default_type, default_message = _ERRORS.get(fault.status) or (
