@@ -51,3 +51,19 @@ def agent_table(name: str, base_url: str, *, pass_env: str, binary: Path, timeou
         f'[agents."{name}"]\nkind = "claude-code"\nbinary = "{binary}"\npass_env = ["{pass_env}"]\n'
         f"env = {{ {pairs} }}\ntimeout = {timeout}\nretries = 0\n"
     )
+
+
+BEDROCK_MODEL = "us.anthropic.claude-sonnet-5-5-v1:0"
+BEDROCK_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "AKIDFAKEBEDROCK", "AWS_SECRET_ACCESS_KEY": "fake-aws-secret"}
+"""What the AWS credential chain finds in the environment; the fake checks the signature's key id."""
+
+
+def bedrock_agent_table(base_url: str, *, binary: Path, timeout: float = 120) -> str:
+    """`[agents."claude-code@bedrock"]` over the shipped table, which brings `pass_env = ["AWS_*"]` and
+    `CLAUDE_CODE_USE_BEDROCK`: the real CLI against a fake Bedrock at `base_url`."""
+    env = {"ANTHROPIC_BEDROCK_BASE_URL": base_url, "AWS_REGION": "us-east-1", **QUIET}
+    pairs = ", ".join(f'{key} = "{value}"' for key, value in env.items())
+    return (
+        f'[agents."claude-code@bedrock"]\nbinary = "{binary}"\nenv = {{ {pairs} }}\n'
+        f"timeout = {timeout}\nretries = 0\n"
+    )

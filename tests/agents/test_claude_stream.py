@@ -74,6 +74,40 @@ def test_an_overloaded_api_is_a_limit_too() -> None:
     assert ending.limited and ending.text.startswith("API error 529")
 
 
+def test_a_step_on_bedrock_reports_usage_and_cost_as_on_the_subscription() -> None:
+    stream = _replay("bedrock-success")
+    assert conclude(stream, 0) == Ending(ok=True, text="Wrote hello.txt.")
+    assert stream.tool_calls == 1 and stream.usage.output_tokens > 0
+    assert stream.usage.cost is not None and stream.usage.cost > Decimal(0)
+
+
+@pytest.mark.parametrize(
+    ("name", "retries", "said"),
+    [
+        ("bedrock-throttled", 1, "Too many requests, please wait before trying again."),
+        ("bedrock-throttled-in-stream", 0, "Too many tokens, please wait before trying again."),
+    ],
+)
+def test_bedrocks_throttling_before_or_inside_the_stream_is_a_limit(
+    name: str, retries: int, said: str
+) -> None:
+    """Claude Code reports Bedrock's ThrottlingException (a 429, or `throttlingException` mid-stream)
+    as a 429 `api_error_status`, after its own retries: the agent cools down and the step moves on."""
+    stream = _replay(name)
+    ending = conclude(stream, 1)
+    assert stream.retries == retries
+    assert ending.limited and ending.until is None and not ending.login
+    assert ending.text.startswith("API error 429") and ending.text.endswith(
+        f"Request rejected (429) · {said}"
+    )
+
+
+def test_aws_refusing_the_credentials_is_a_setup_problem_not_a_limit() -> None:
+    ending = _judge("bedrock-unknown-key")
+    assert ending.login and not ending.limited
+    assert ending.text.startswith("AWS authentication failed")
+
+
 def test_a_cli_without_a_login_is_a_setup_problem_not_a_limit() -> None:
     ending = _judge("not-logged-in")
     assert ending.login and not ending.limited and not ending.ok

@@ -151,7 +151,8 @@ def conclude(stream: ClaudeStream, exit_code: int | None, stderr: str = "") -> E
 
 
 def _limit(stream: ClaudeStream, result: dict[str, Any], text: str) -> Ending | None:
-    """The subscription's usage limit (with its reset time when known), or a 429/529 after retries."""
+    """The subscription's usage limit (with its reset time when known), or a 429/529 after retries;
+    in Bedrock mode the CLI reports Bedrock's ThrottlingException, before or inside the stream, as a 429."""
     if stream.limit_kind or result.get("api_error") == "usage_limit_reached":
         return Ending(
             False, f"usage limit ({stream.limit_kind or 'usage'}): {text}", True, stream.limit_until
