@@ -101,6 +101,12 @@ class ClaudeCodeAgent:
         return [*argv, "--resume", job.resume] if job.resume else argv
 
     def _login_fix(self, said: str) -> str:
+        if self._env.get("CLAUDE_CODE_USE_BEDROCK") == "1":
+            return (
+                f"{self.name} could not authenticate with AWS ({said}): export AWS credentials (AWS_PROFILE, "
+                f"or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and AWS_REGION, which [agents.{self.name}] "
+                'passes on with pass_env = ["AWS_*"], and check the account\'s access to the model'
+            )
         return (
             f"{self.name} could not log in ({said}): run `claude login` for the subscription, or "
             f"`claude setup-token` and export CLAUDE_CODE_OAUTH_TOKEN; for an API key export "
