@@ -4,9 +4,9 @@ Shipped with the package because `factory demo` runs on it, and documented so us
 their own blueprints offline. Our own tests use it through the same client code a user runs.
 
 A `FakeServer` speaks the Anthropic Messages API, OpenAI's Chat Completions and Responses API, Azure
-OpenAI's (both, on its paths) or Bedrock's Converse API (JSON and streaming, tool calls, usage, errors)
-on 127.0.0.1; a scenario decides each answer from a protocol-neutral `SimRequest`, so one scenario
-serves every protocol and a whole multi-turn run:
+OpenAI's (both, on its paths) or Bedrock's Converse and InvokeModel APIs (JSON and streaming, tool
+calls, usage, errors) on 127.0.0.1; a scenario decides each answer from a protocol-neutral
+`SimRequest`, so one scenario serves every protocol and a whole multi-turn run:
 
     scenario = Rules(
         (has_result("read_file"), call_tool("submit_plan", steps=["update the README"])),
