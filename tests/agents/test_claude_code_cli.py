@@ -77,6 +77,14 @@ def test_claude_code_carries_out_the_steps_and_the_factory_commits_them(tmp_path
             for _, _, tokens, out, _, cost, error in calls
         )
         assert calls[1][4], "the resumed session reads its earlier turns from the cache"
+        tools = _rows(sim, "select step, agent, tool, target, ok from tool_calls order by id")
+        assert tools == [
+            (1, "claude-code", "Write", step_file(1), 1),
+            (2, "claude-code", "Write", step_file(2), 1),
+        ], "the CLI's own tool calls, read from its stream"
+        shown = sim.cli("show", finished.outcome.run_id)
+        assert "by claude-code:claude-sonnet-5-5" in shown.stdout, shown.stdout + shown.stderr
+        assert f"claude-code: Write {step_file(2)}" in shown.stdout
 
 
 def test_a_usage_limit_hands_the_step_to_the_next_choice_and_the_run_finishes(tmp_path: Path) -> None:
