@@ -47,7 +47,7 @@ class ClaudeStream:
     limit_kind: str = ""
     unreadable: int = 0
     retry_delay_s: float | None = None
-    """The delay of the CLI's latest retry of a 429 or 529 (its reading of the server's retry-after)."""
+    """How long the CLI last waited before retrying a 429 or 529: the server's retry-after, if it sent one."""
     on_tool: ToolSink = ignore_tool
     root: str = ""
     """The worktree, left out of the paths tool calls report."""
@@ -108,8 +108,8 @@ class ClaudeStream:
         given = block.get("input")
         given = given if isinstance(given, dict) else {}
         target = next((str(given[key]) for key in _TARGETS if given.get(key)), "")
-        if self.root and target.startswith(self.root.rstrip("/") + "/"):
-            target = target[len(self.root.rstrip("/")) + 1 :]
+        if self.root:
+            target = target.removeprefix(self.root.rstrip("/") + "/")
         return ToolCall.of(tool, target)
 
     def _results(self, message: dict[str, Any]) -> None:
