@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aifactory.agents.claude_code import TESTED_VERSION
 from aifactory.domain.events import ProviderCooled, ProviderSwitched
-from aifactory.domain.run import AttemptState, StepState
+from aifactory.domain.run import AttemptState, Role, StepState
+from aifactory.ledger.store import Ledger
 from aifactory.testing.scenario import Delay, HttpError, SimRequest, call_tool, reply_text
 from aifactory.testing.scenarios import FaultsWhen
 from aifactory.testing.team import scripted_team, step_file
@@ -77,6 +80,14 @@ def test_claude_code_carries_out_the_steps_and_the_factory_commits_them(tmp_path
             for _, _, tokens, out, _, cost, error in calls
         )
         assert calls[1][4], "the resumed session reads its earlier turns from the cache"
+        tools = _rows(sim, "select step, agent, tool, target, ok from tool_calls order by id")
+        assert tools == [
+            (1, "claude-code", "Write", step_file(1), 1),
+            (2, "claude-code", "Write", step_file(2), 1),
+        ], "the CLI's own tool calls, read from its stream"
+        shown = sim.cli("show", finished.outcome.run_id)
+        assert "by claude-code:claude-sonnet-5-5" in shown.stdout, shown.stdout + shown.stderr
+        assert f"claude-code: Write {step_file(2)}" in shown.stdout
 
 
 def test_a_usage_limit_hands_the_step_to_the_next_choice_and_the_run_finishes(tmp_path: Path) -> None:
@@ -117,6 +128,48 @@ def test_a_usage_limit_hands_the_step_to_the_next_choice_and_the_run_finishes(tm
             sim, "select distinct provider from model_calls where role = 'executor' and error is null"
         )
         assert executed == [("sim",)]
+
+
+def test_models_lists_each_agent_its_version_its_state_and_the_choices_naming_it(tmp_path: Path) -> None:
+    with sim_project(tmp_path, scripted_team(steps=1)) as sim:
+        _executor(
+            sim,
+            '["claude-code:claude-sonnet-5-5", "sim:claude-sonnet-5-5"]',
+            pass_env="CLAUDE_CODE_OAUTH_TOKEN",
+        )
+        config = sim.repo / ".factory" / "config.toml"
+        missing = tmp_path / "no-claude"
+        config.write_text(
+            config.read_text()
+            + f'[agents."claude-code@bedrock"]\nkind = "claude-code"\nbinary = "{missing}"\n'
+        )
+        with Ledger.open(sim.repo / ".factory" / "ledger.db") as ledger:
+            until = datetime.fromtimestamp(RESET, UTC)
+            ledger.record(
+                ProviderCooled(provider="claude-code", until=until, reason="usage limit", role=Role.EXECUTOR)
+            )
+        listed = sim.cli("models", "--json")
+        assert listed.returncode == 0, listed.stderr
+        agents = {agent["agent"]: agent for agent in json.loads(listed.stdout)["agents"]}
+        cooling = agents["claude-code"]
+        assert (cooling["kind"], cooling["installed"], cooling["version"]) == (
+            "claude-code",
+            True,
+            TESTED_VERSION,
+        )
+        assert cooling["state"] == f"cooling down until {until.astimezone():%Y-%m-%d %H:%M:%S}: usage limit"
+        assert cooling["uses"] == [
+            {"role": "executor", "model": "claude-sonnet-5-5", "choice": 1, "complex_steps": False}
+        ]
+        absent = agents["claude-code@bedrock"]
+        assert (absent["installed"], absent["version"], absent["uses"]) == (False, None, [])
+        assert (
+            absent["state"].startswith("not installed: claude-code@bedrock: `")
+            and "was not found" in absent["state"]
+        )
+        assert "npm install -g @anthropic-ai/claude-code@" in absent["state"]
+        shown = sim.cli("models", env={"COLUMNS": "200"})
+        assert "agents (executor only)" in shown.stdout and TESTED_VERSION in shown.stdout, shown.stdout
 
 
 def test_a_step_whose_agent_commits_is_rejected_and_the_branch_put_back(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from aifactory.agents.base import ToolCall
 from aifactory.agents.claude_code import TESTED_VERSION
 from aifactory.agents.claude_stream import ClaudeStream, Ending, conclude
 from tests.agents.claude import RESET, ROOT
@@ -44,6 +45,34 @@ def test_a_successful_step_reports_answer_tool_calls_usage_cost_and_session() ->
     assert usage.cost is not None and usage.cost > Decimal(0)
 
 
+def test_each_tool_call_is_reported_when_its_result_arrives_with_its_path_in_the_worktree() -> None:
+    calls: list[ToolCall] = []
+    stream = ClaudeStream(on_tool=calls.append, root="/tmp/tmp1btcmft5/work/")
+    with (FIXTURES / "success.jsonl").open("rb") as recorded:
+        for line in recorded:
+            stream.feed(line)
+            if b'"tool_result"' in line:
+                assert calls == [ToolCall("Write", "hello.txt")], "reported as the stream is read"
+    stream.flush()
+    assert calls == [ToolCall("Write", "hello.txt")]
+
+
+def test_a_failed_tool_call_and_one_cut_off_before_its_result_are_reported_as_failed() -> None:
+    calls: list[ToolCall] = []
+    stream = ClaudeStream(on_tool=calls.append)
+    uses = [
+        {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "pytest -q\nmore"}},
+        {"type": "tool_use", "id": "t2", "name": "Grep", "input": {"pattern": "TODO"}},
+    ]
+    stream.feed(json.dumps({"type": "assistant", "message": {"id": "m1", "content": uses}}))
+    result = {"type": "tool_result", "tool_use_id": "t1", "is_error": True, "content": "exit 1"}
+    stream.feed(json.dumps({"type": "user", "message": {"content": [result]}}))
+    assert calls == [ToolCall("Bash", "pytest -q…", ok=False)]
+    stream.flush()
+    assert calls[1:] == [ToolCall("Grep", "TODO", ok=False)]
+    assert stream.tool_calls == 2
+
+
 def test_event_types_it_does_not_know_are_ignored() -> None:
     """`--include-partial-messages` adds `stream_event` and `system/status` lines: same judgement."""
     stream = _replay("partial-messages")
@@ -63,6 +92,7 @@ def test_a_429_after_the_clis_own_retries_is_a_limit_without_a_reset_time() -> N
     stream = _replay("api-retry-429")
     ending = conclude(stream, 1)
     assert stream.retries == 1
+    assert stream.retry_delay_s == 0.603, "the delay of its retry, a floor for the cooldown"
     assert ending.limited and ending.until is None
     assert ending.text.startswith(
         "API error 429 after 1 retries of its own: API Error: Request rejected (429)"

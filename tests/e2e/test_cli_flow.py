@@ -113,6 +113,8 @@ def test_a_run_commits_every_step_and_the_inspection_commands_show_it(tmp_path: 
         assert show.returncode == 0, show.stderr
         assert "plan-verifier: pass" in show.stdout and "step 3" in show.stdout
         assert "by role: executor" in show.stdout and "ask-verifier" in show.stdout
+        assert "by sim:claude-sonnet-5-5" in show.stdout, "who carried out each step"
+        assert "sim: write_file notes/step-3.txt" in show.stdout, "and the built-in agent's tool calls"
         diff = sim.cli("diff", run, "a1", "--stat")
         assert diff.returncode == 0 and "notes/step-3.txt" in diff.stdout
         assert sim.cli("diff", run, "a9").returncode == 2

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from aifactory.domain.events import (
+    AgentToolCalled,
     AttemptChanged,
     AttemptPlanned,
     RunFinished,
@@ -88,6 +89,34 @@ def test_a_retried_step_forgets_the_outcome_of_its_earlier_try(ledger: Ledger, s
     ledger.record(StepStarted(run_id="r", attempt="a1", index=1, total=1, title="Write it"))
     (step,) = run_detail(ledger, "r").attempts[0].steps
     assert (step.state, step.reason, step.finished_at) == (StepState.RUNNING, "", None)
+
+
+def test_a_step_lists_who_carried_it_out_and_every_tool_call_its_agents_made(
+    ledger: Ledger, start_run: StartRun
+) -> None:
+    start_run("r", "a1", "a2")
+    ledger.record(StepStarted(run_id="r", attempt="a1", index=1, total=1, title="Write it"))
+    called = {"run_id": "r", "attempt": "a1", "step": 1}
+    ledger.record(AgentToolCalled(**called, agent="claude-code", tool="Bash", target="pytest", ok=False))
+    ledger.record(AgentToolCalled(**called, agent="sim", tool="write_file", target="notes/a.txt"))
+    ledger.record(AgentToolCalled(run_id="r", attempt="a2", step=1, agent="sim", tool="read_file"))
+    ledger.record(
+        StepFinished(
+            run_id="r",
+            attempt="a1",
+            index=1,
+            state=StepState.COMMITTED,
+            commit="c1",
+            tool_calls=1,
+            executor="sim:claude-sonnet-5-5",
+        )
+    )
+    (step,) = run_detail(ledger, "r").attempts[0].steps
+    assert step.executor == "sim:claude-sonnet-5-5"
+    assert [(t.agent, t.tool, t.target, t.ok) for t in step.tools] == [
+        ("claude-code", "Bash", "pytest", False),
+        ("sim", "write_file", "notes/a.txt", True),
+    ], "the try the limit cut short stays on record, in order"
 
 
 def test_a_resumed_run_is_running_again_and_its_replanned_attempts_pending(

@@ -157,7 +157,7 @@ def test_models_lists_each_provider_its_state_and_its_roles(limited: SimProject)
     plan_and_run(limited, attempts=1)
     listed = limited.cli("models", "--json")
     assert listed.returncode == 0, listed.stderr
-    states = {state["provider"]: state for state in json.loads(listed.stdout)}
+    states = {state["provider"]: state for state in json.loads(listed.stdout)["providers"]}
     assert states["sim"]["state"].startswith("cooling down until")
     assert "HTTP 429" in states["sim"]["state"]
     assert states["sim-openai"]["state"] == "ready"

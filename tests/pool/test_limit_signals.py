@@ -87,7 +87,7 @@ def test_a_429_with_only_anthropic_reset_headers_cools_the_provider_until_the_ex
     assert cooled.until == resets["tokens"]
     listed = sim.cli("models", "--json")
     assert listed.returncode == 0, listed.stderr
-    states = {state["provider"]: state["state"] for state in json.loads(listed.stdout)}
+    states = {state["provider"]: state["state"] for state in json.loads(listed.stdout)["providers"]}
     assert states["sim"].startswith(f"cooling down until {resets['tokens'].astimezone():%Y-%m-%d %H:%M:%S}")
     assert states["sim-openai"] == "ready"
 

@@ -41,6 +41,7 @@ class BuiltinAgent:
             command_timeout=job.command_timeout,
             output_cap=job.output_cap,
             env=job.env,
+            on_tool=job.on_tool,
         )
         report = await run_model(
             self._model,

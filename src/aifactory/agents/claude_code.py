@@ -56,7 +56,7 @@ class ClaudeCodeAgent:
 
     async def run_step(self, job: StepJob) -> StepOutcome:
         await self.check()
-        stream = ClaudeStream()
+        stream = ClaudeStream(on_tool=job.on_tool, root=str(job.worktree))
         started = time.monotonic()
         exit_code: int | None = None
         stderr = ""
@@ -78,6 +78,7 @@ class ClaudeCodeAgent:
         except TimeoutError:
             limit = f"{self._config.timeout:.0f}s ([agents.{self.name}] timeout)"
             stderr = f"killed after the step's time limit of {limit}"
+        stream.flush()
         ending = conclude(stream, exit_code, stderr)
         outcome = StepOutcome(
             summary=ending.text,
@@ -91,7 +92,9 @@ class ClaudeCodeAgent:
         if ending.login:
             raise AgentFailed(self._login_fix(ending.text), outcome)
         reason = f"{self.name} ({self._model}): {ending.text}"
-        raise AgentFailed(reason, outcome, limited=ending.limited, until=ending.until)
+        raise AgentFailed(
+            reason, outcome, limited=ending.limited, until=ending.until, retry_after=stream.retry_delay_s
+        )
 
     def _argv(self, job: StepJob) -> list[str]:
         argv = [self._config.binary, "-p", "--output-format", "stream-json", "--verbose"]

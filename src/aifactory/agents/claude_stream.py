@@ -5,8 +5,10 @@ retries a 429 or 529), `assistant` turns (text and `tool_use` blocks), `user` tu
 `rate_limit_event` (the subscription's limit, with `resetsAt`), and a final `result` (success or
 error, the answer, usage, cost, duration). `ClaudeStream.feed` takes each line as it arrives, keeping
 only counters and the last answer, so a long run costs no memory; event types it does not know are
-ignored, because newer CLIs add some. `conclude` turns what was seen into success, a limit (the
-factory moves the step to the next choice) or a failure with its reason. Pure: no I/O here.
+ignored, because newer CLIs add some. Each tool call goes to `on_tool` when its result arrives (so
+whether it failed is known); calls still waiting for one when the stream ends go out from `flush`.
+`conclude` turns what was seen into success, a limit (the factory moves the step to the next
+choice) or a failure with its reason. Pure: no I/O here.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from aifactory.agents.base import ToolCall, ToolSink, ignore_tool
 from aifactory.domain.usage import Usage
 
 _LIMIT_TEXT = re.compile(r"You've hit your .*limit|usage limit reached", re.IGNORECASE)
 _OLD_LIMIT = re.compile(r"Claude AI usage limit reached\|(\d+)")
 """Claude Code 1.x ended a subscription's run with `Claude AI usage limit reached|<epoch>`."""
 _LOGIN_TEXT = re.compile(r"Not logged in|Invalid API key|OAuth token|/login", re.IGNORECASE)
+_TARGETS = ("file_path", "notebook_path", "command", "pattern", "path", "url", "query", "description")
+"""The input that says what a Claude Code tool acted on, in order of preference (`Bash`: command)."""
 _LIMIT_STATUSES = frozenset({429, 529})
 _AUTH_STATUSES = frozenset({401, 403})
 
@@ -41,6 +46,13 @@ class ClaudeStream:
     limit_until: datetime | None = None
     limit_kind: str = ""
     unreadable: int = 0
+    retry_delay_s: float | None = None
+    """How long the CLI last waited before retrying a 429 or 529: the server's retry-after, if it sent one."""
+    on_tool: ToolSink = ignore_tool
+    root: str = ""
+    """The worktree, left out of the paths tool calls report."""
+    _pending: dict[str, ToolCall] = field(default_factory=dict)
+    """Tool calls by id, waiting for their result."""
     _turns: dict[str, Usage] = field(default_factory=dict)
     """Usage per assistant message id: what is known when the stream breaks before its result."""
 
@@ -67,8 +79,13 @@ class ClaudeStream:
             self.version = event.get("claude_code_version")
         elif kind == "system" and event.get("subtype") == "api_retry":
             self.retries += 1
+            delay = event.get("retry_delay_ms")
+            if isinstance(delay, int | float) and event.get("error_status") in _LIMIT_STATUSES:
+                self.retry_delay_s = delay / 1000
         elif kind == "assistant":
             self._assistant(event.get("message") or {})
+        elif kind == "user":
+            self._results(event.get("message") or {})
         elif kind == "rate_limit_event":
             self._rate_limit(event.get("rate_limit_info") or {})
         elif kind == "result":
@@ -76,12 +93,38 @@ class ClaudeStream:
 
     def _assistant(self, message: dict[str, Any]) -> None:
         blocks = message.get("content") or []
-        self.tool_calls += sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use")
+        for block in blocks:
+            if isinstance(block, dict) and block.get("type") == "tool_use":
+                self.tool_calls += 1
+                self._pending[str(block.get("id"))] = self._tool(block)
         texts = [b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str)]
         if texts:
             self.last_text = "\n".join(texts)
         if isinstance(message.get("id"), str) and isinstance(message.get("usage"), dict):
             self._turns[message["id"]] = usage_of(message["usage"])
+
+    def _tool(self, block: dict[str, Any]) -> ToolCall:
+        tool = str(block.get("name") or "?")
+        given = block.get("input")
+        given = given if isinstance(given, dict) else {}
+        target = next((str(given[key]) for key in _TARGETS if given.get(key)), "")
+        if self.root:
+            target = target.removeprefix(self.root.rstrip("/") + "/")
+        return ToolCall.of(tool, target)
+
+    def _results(self, message: dict[str, Any]) -> None:
+        blocks = message.get("content")
+        for block in blocks if isinstance(blocks, list) else []:
+            if isinstance(block, dict) and block.get("type") == "tool_result":
+                call = self._pending.pop(str(block.get("tool_use_id")), None)
+                if call is not None:
+                    self.on_tool(ToolCall(call.tool, call.target, ok=not block.get("is_error")))
+
+    def flush(self) -> None:
+        """Report the calls that got no result (the stream was cut, or the turn limit came first)."""
+        for call in self._pending.values():
+            self.on_tool(ToolCall(call.tool, call.target, ok=False))
+        self._pending.clear()
 
     def _rate_limit(self, info: dict[str, Any]) -> None:
         if info.get("status") != "rejected":

@@ -3,12 +3,15 @@
 A step goes to the first seat (an agent, or a run of provider choices the built-in agent serves
 through one pool) that is not cooling down. When an agent reports a limit (the subscription's usage
 limit, a 429 or 529 after its own retries), the agent cools down until its reset time (a
-`ProviderCooled` event, kept in the ledger like a provider's), the worktree is put back at the last
-commit, and the step starts again on the next seat with the same prompt: `ProviderSwitched` says who
-took over. A pool that is not the last seat does not wait for its providers' resets: the next seat
-may have capacity now. When every seat is cooling the step waits for the earliest reset, up to
-`max_wait`. External agents' runs are recorded here as `ModelCalled` (their tokens and cost, as the
-agent reports them); the built-in agent's requests are recorded one by one by the pool.
+`ProviderCooled` event, kept in the ledger like a provider's; without one, for `cooldown` or the
+server's retry delay the agent last waited, whichever is longer: a short delay is the agent's own
+backoff, not a reset), the worktree is put back at the last commit, and the step starts again on the
+next seat with the same prompt: `ProviderSwitched` says who took over. A pool that is not the last
+seat does not wait for its providers' resets: the next seat may have capacity now. When every seat
+is cooling the step waits for the earliest reset, up to `max_wait`. External agents' runs are
+recorded here as `ModelCalled` (their tokens and cost, as the agent reports them); the built-in
+agent's requests are recorded one by one by the pool. Every seat's tool calls, reported through
+`StepJob.on_tool` while it works, become `AgentToolCalled` events here.
 """
 
 from __future__ import annotations
@@ -18,8 +21,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from aifactory.agents.base import Agent, AgentFailed, StepJob, StepOutcome
-from aifactory.domain.events import EventSink, ModelCalled, PoolWaiting, ProviderCooled, ProviderSwitched
+from aifactory.agents.base import Agent, AgentFailed, StepJob, StepOutcome, ToolCall, ToolSink
+from aifactory.domain.events import (
+    AgentToolCalled,
+    EventSink,
+    ModelCalled,
+    PoolWaiting,
+    ProviderCooled,
+    ProviderSwitched,
+)
 from aifactory.domain.run import Role
 from aifactory.domain.usage import Usage
 from aifactory.errors import ModelError
@@ -84,7 +94,9 @@ class Relay:
             started = True
             self.guard()
             try:
-                outcome = await seat.agent.run_step(seat.job)
+                outcome = await seat.agent.run_step(
+                    seat.job.model_copy(update={"on_tool": self._tools(seat)})
+                )
             except AgentFailed as failed:
                 self._record(seat, failed.outcome, str(failed))
                 if not failed.limited:
@@ -100,6 +112,24 @@ class Relay:
                 self._record(seat, outcome, None)
             return seat, outcome
 
+    def _tools(self, seat: Seat) -> ToolSink:
+        place = self.place
+
+        def called(call: ToolCall) -> None:
+            self.sink(
+                AgentToolCalled(
+                    run_id=place.run_id,
+                    attempt=place.attempt,
+                    step=place.step,
+                    agent=seat.name,
+                    tool=call.tool,
+                    target=call.target,
+                    ok=call.ok,
+                )
+            )
+
+        return called
+
     def _resting(self, rested: Mapping[str, datetime]) -> dict[str, datetime]:
         now = datetime.now(UTC)
         resting = {name: until for name, until in self.cooling().items() if until > now}
@@ -110,9 +140,8 @@ class Relay:
 
     def _cool(self, seat: Seat, failed: AgentFailed) -> datetime:
         now = datetime.now(UTC)
-        until = (
-            failed.until if failed.until and failed.until > now else now + timedelta(seconds=self.cooldown)
-        )
+        rest = max(self.cooldown, failed.retry_after or 0.0)
+        until = failed.until if failed.until and failed.until > now else now + timedelta(seconds=rest)
         place = self.place
         self.sink(
             ProviderCooled(

@@ -18,11 +18,14 @@ from pydantic_ai import RunContext
 from pydantic_ai.toolsets import WrapperToolset
 from pydantic_ai.toolsets.abstract import ToolsetTool
 
+from aifactory.agents.base import ToolCall, ToolSink, ignore_tool
 from aifactory.agents.confine import Refused, confine, relative
 from aifactory.workspace.process import run_process
 
 _LIST_LIMIT = 400
 _GIT_TIMEOUT = 60.0
+_TARGETS = ("command", "path", "pattern")
+"""The argument that says what a tool acted on, as the ledger lists the call."""
 
 
 @dataclass
@@ -35,20 +38,30 @@ class Workspace:
     env: Mapping[str, str] = field(default_factory=dict)
     calls: int = 0
     refusals: int = 0
+    on_tool: ToolSink = ignore_tool
+    """Where each call is reported as it ends (the executor's step records them in the ledger)."""
 
 
 class Confined(WrapperToolset[Workspace]):
-    """Counts every tool call and turns a `Refused` into the answer the model gets, in one place."""
+    """Counts and reports every tool call and turns a `Refused` into the model's answer, in one place."""
 
     async def call_tool(
         self, name: str, tool_args: dict[str, Any], ctx: RunContext[Workspace], tool: ToolsetTool[Workspace]
     ) -> Any:
-        ctx.deps.calls += 1
+        ws = ctx.deps
+        ws.calls += 1
+        target = next((tool_args[key] for key in _TARGETS if tool_args.get(key)), "")
+        ok = False
         try:
-            return await self.wrapped.call_tool(name, tool_args, ctx, tool)
+            answer = await self.wrapped.call_tool(name, tool_args, ctx, tool)
         except Refused as refusal:
-            ctx.deps.refusals += 1
-            return str(refusal)
+            ws.refusals += 1
+            answer = str(refusal)
+        else:
+            ok = True
+        finally:
+            ws.on_tool(ToolCall.of(name, target, ok=ok))
+        return answer
 
 
 async def list_files(ctx: RunContext[Workspace], path: str = ".", pattern: str = "") -> str:

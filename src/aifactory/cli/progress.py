@@ -1,4 +1,4 @@
-"""Live progress of a run: one line per attempt (step k/n, tokens, elapsed), fed by engine events.
+"""Live progress of a run: one line per attempt (step k/n, latest tool call, tokens, elapsed), from events.
 
 On a terminal it redraws in place with Rich Live; elsewhere (CI logs, pipes) it prints one line
 per milestone, so the output stays readable when nobody watches it live.
@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from aifactory.domain.events import (
+    AgentToolCalled,
     AttemptChanged,
     AttemptPlanned,
     Event,
@@ -63,6 +64,8 @@ class _Line:
     step: int = 0
     total: int = 0
     title: str = ""
+    doing: str = ""
+    """The agent's latest tool call in the current step."""
     tokens: int = 0
     started: float | None = None
     ended: float | None = None
@@ -118,9 +121,8 @@ class Progress:
             self.lines[event.attempt] = _Line(name=event.attempt)
         elif isinstance(event, AttemptChanged):
             self._attempt_changed(event)
-        elif isinstance(event, StepStarted):
-            line = self.lines[event.attempt]
-            line.step, line.total, line.title = event.index, event.total, event.title
+        elif isinstance(event, StepStarted | AgentToolCalled):
+            self._step_activity(event)
         elif isinstance(event, StepFinished):
             self._step_finished(event)
         elif isinstance(event, ModelCalled):
@@ -158,6 +160,13 @@ class Progress:
                 f"{event.attempt}: {event.state.value}" + (f" — {event.reason}" if event.reason else "")
             )
 
+    def _step_activity(self, event: StepStarted | AgentToolCalled) -> None:
+        if isinstance(event, StepStarted):
+            line = self.lines[event.attempt]
+            line.step, line.total, line.title, line.doing = event.index, event.total, event.title, ""
+        elif event.attempt in self.lines:
+            self.lines[event.attempt].doing = f"{event.agent}: {event.tool} {event.target}".rstrip()
+
     def _step_finished(self, event: StepFinished) -> None:
         if event.state is StepState.COMMITTED and event.commit:
             self._say(f"{event.attempt}: step {event.index} committed {event.commit[:10]}")
@@ -186,6 +195,7 @@ class Progress:
                 Text(line.state.value, style=_STYLE[line.state]),
                 step,
                 Text(line.title[:48], style="dim"),
+                Text(line.doing[:48], style="dim italic"),
                 f"{tokens(line.tokens)} tok",
                 line.elapsed(),
             )

@@ -15,7 +15,11 @@ from aifactory.cli.progress import tokens
 from aifactory.domain.run import AttemptState, Role, StepState
 from aifactory.domain.usage import Usage
 from aifactory.domain.verdict import Severity
-from aifactory.ledger.queries import AttemptDetail, RunDetail, RunSummary
+from aifactory.ledger.agent_log import ToolUse
+from aifactory.ledger.queries import AttemptDetail, RunDetail, RunSummary, StepDetail
+
+_TOOLS_SHOWN = 8
+"""Tool calls listed per agent and step in `factory show`; the rest are counted."""
 
 _STATE_STYLE = {
     "passed": "bold green",
@@ -82,6 +86,40 @@ def print_reasons(console: Console, run: RunDetail) -> None:
                     console.print(f"    [dim]{escape(finding.why.strip())}[/]", soft_wrap=True)
 
 
+def _tool_lines(tools: tuple[ToolUse, ...]) -> list[Text]:
+    """One compact line per agent in the order they worked: `agent: Tool target · Tool target ✗`."""
+    runs: list[tuple[str, list[ToolUse]]] = []
+    for use in tools:
+        if runs and runs[-1][0] == use.agent:
+            runs[-1][1].append(use)
+        else:
+            runs.append((use.agent, [use]))
+    lines = []
+    for agent, uses in runs:
+        line = Text(f"    {agent}: ", style="dim")
+        for n, use in enumerate(uses[:_TOOLS_SHOWN]):
+            line.append(" · " if n else "", style="dim")
+            line.append(use.tool, style="" if use.ok else "red")
+            line.append(f" {use.target}" if use.target else "", style="dim")
+            line.append(" ✗" if not use.ok else "", style="red")
+        if len(uses) > _TOOLS_SHOWN:
+            line.append(f" · … {len(uses) - _TOOLS_SHOWN} more", style="dim")
+        lines.append(line)
+    return lines
+
+
+def _print_step(console: Console, step: StepDetail) -> None:
+    commit = step.commit[:10] if step.commit else step.state.value
+    refused = f", [red]{step.refusals} refused[/]" if step.refusals else ""
+    tools = f"  [dim]({step.tool_calls} tool calls{refused}[dim])[/]" if step.tool_calls else ""
+    by = f"  [dim]by {escape(step.executor)}[/]" if step.executor else ""
+    console.print(f"  step {step.index} {commit}  {escape(step.title)}{tools}{by}", soft_wrap=True)
+    if step.reason:
+        console.print(f"    [red]{escape(step.reason)}[/]", soft_wrap=True)
+    for line in _tool_lines(step.tools):
+        console.print(line, soft_wrap=True)
+
+
 def print_rounds(console: Console, run: RunDetail) -> None:
     """Each round's blueprint version and the lessons its plan carried: how the inputs changed."""
     for round_ in run.rounds:
@@ -125,12 +163,7 @@ def print_run(console: Console, run: RunDetail, by_role: dict[Role, Usage]) -> N
         if attempt.reason:
             console.print(f"  {attempt.state.value}: {escape(attempt.reason)}", soft_wrap=True)
         for step in attempt.steps:
-            commit = step.commit[:10] if step.commit else step.state.value
-            refused = f", [red]{step.refusals} refused[/]" if step.refusals else ""
-            tools = f"  [dim]({step.tool_calls} tool calls{refused}[dim])[/]" if step.tool_calls else ""
-            console.print(f"  step {step.index} {commit}  {escape(step.title)}{tools}", soft_wrap=True)
-            if step.reason:
-                console.print(f"    [red]{escape(step.reason)}[/]", soft_wrap=True)
+            _print_step(console, step)
         for verdict in attempt.verdicts:
             mark = "[green]pass[/]" if verdict.passed else "[red]reject[/]"
             console.print(f"  {verdict.source}: {mark}  [dim]{escape(verdict.summary)}[/]", soft_wrap=True)

@@ -135,6 +135,24 @@ class StepFinished(_Event):
     tool_calls: int = 0
     refusals: int = 0
     """Tool calls the agent made, and how many the factory refused (a path outside the worktree)."""
+    executor: str = ""
+    """Who carried the step out, as `NAME:MODEL` (an agent's or the first pooled provider's name)."""
+
+
+class AgentToolCalled(_Event):
+    """One tool call an executor's agent made, as it happened (the built-in agent's and a CLI's alike).
+
+    `target` is what the call acted on, kept short and free of secrets: a path, a command's opening.
+    """
+
+    kind: Literal["agent-tool-called"] = "agent-tool-called"
+    run_id: str | None = None
+    attempt: str | None = None
+    step: int | None = None
+    agent: str
+    tool: str
+    target: str = ""
+    ok: bool = True
 
 
 class ModelCalled(_Event):
@@ -243,6 +261,7 @@ Event = Annotated[
     | AttemptChanged
     | StepStarted
     | StepFinished
+    | AgentToolCalled
     | ModelCalled
     | ProviderCooled
     | ProviderSwitched

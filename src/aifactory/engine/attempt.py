@@ -179,6 +179,7 @@ async def _execute(
                 summary=outcome.summary,
                 tool_calls=outcome.tool_calls,
                 refusals=outcome.refusals,
+                executor=made.executor,
             )
         )
         done.append(DoneStep(number=number, title=step.title, summary=outcome.summary, commit=commit))

@@ -1,4 +1,4 @@
-"""How an attempt's events become rows: the attempt, its steps, its model calls and its verdicts.
+"""How an attempt's events become rows: the attempt, its steps, its model and tool calls, its verdicts.
 
 Called by `records.write_event`, inside the ledger's transaction.
 """
@@ -9,6 +9,7 @@ import sqlite3
 from typing import assert_never
 
 from aifactory.domain.events import (
+    AgentToolCalled,
     AttemptChanged,
     AttemptPlanned,
     ModelCalled,
@@ -22,7 +23,13 @@ from aifactory.ledger.columns import require_one, timestamp
 
 def write_attempt_event(
     db: sqlite3.Connection,
-    event: AttemptPlanned | AttemptChanged | StepStarted | StepFinished | ModelCalled | VerdictReached,
+    event: AttemptPlanned
+    | AttemptChanged
+    | StepStarted
+    | StepFinished
+    | AgentToolCalled
+    | ModelCalled
+    | VerdictReached,
 ) -> None:
     match event:
         case AttemptPlanned():
@@ -33,6 +40,8 @@ def write_attempt_event(
             _step_started(db, event)
         case StepFinished():
             _step_finished(db, event)
+        case AgentToolCalled():
+            _tool_called(db, event)
         case ModelCalled():
             _model_called(db, event)
         case VerdictReached():
@@ -93,12 +102,13 @@ def _step_finished(db: sqlite3.Connection, event: StepFinished) -> None:
     db.execute(
         """
         INSERT INTO steps
-            (run_id, attempt, idx, state, commit_sha, summary, reason, tool_calls, refusals, finished_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            (run_id, attempt, idx, state, commit_sha, summary, reason, tool_calls, refusals, executor,
+             finished_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (run_id, attempt, idx) DO UPDATE SET
             state = excluded.state, commit_sha = excluded.commit_sha, summary = excluded.summary,
             reason = excluded.reason, tool_calls = excluded.tool_calls, refusals = excluded.refusals,
-            finished_at = excluded.finished_at
+            executor = excluded.executor, finished_at = excluded.finished_at
         """,
         (
             event.run_id,
@@ -110,6 +120,27 @@ def _step_finished(db: sqlite3.Connection, event: StepFinished) -> None:
             event.reason,
             event.tool_calls,
             event.refusals,
+            event.executor,
+            timestamp(event.at),
+        ),
+    )
+
+
+def _tool_called(db: sqlite3.Connection, event: AgentToolCalled) -> None:
+    """Kept like a model call, without foreign keys: the record of what an agent did stays whole."""
+    db.execute(
+        """
+        INSERT INTO tool_calls (run_id, attempt, step, agent, tool, target, ok, at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        (
+            event.run_id,
+            event.attempt,
+            event.step,
+            event.agent,
+            event.tool,
+            event.target,
+            event.ok,
             timestamp(event.at),
         ),
     )

@@ -194,11 +194,29 @@ CREATE TABLE resumes (
 CREATE INDEX resumes_by_run ON resumes (run_id);
 """
 
+_AGENT_LOG = """
+ALTER TABLE steps ADD COLUMN executor TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE tool_calls (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT,
+    attempt TEXT,
+    step INTEGER,
+    agent TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    ok INTEGER NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX tool_calls_by_step ON tool_calls (run_id, attempt, step);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("m001_initial", _INITIAL),
     ("m002_rounds_and_lessons", _ROUNDS_AND_LESSONS),
     ("m003_provider_events", _PROVIDER_EVENTS),
     ("m004_resumes", _RESUMES),
+    ("m005_agent_log", _AGENT_LOG),
 )
 """Every migration ever shipped, oldest first. Append only."""
 

@@ -19,6 +19,7 @@ from aifactory.domain.run import AttemptState, Role, RunState, StepState
 from aifactory.domain.usage import Usage
 from aifactory.domain.verdict import Finding, Verdict
 from aifactory.errors import NotFoundError
+from aifactory.ledger.agent_log import ToolUse, tool_uses
 from aifactory.ledger.store import Ledger, Snapshot
 
 _MAX_CANDIDATES = 10
@@ -39,6 +40,9 @@ class StepDetail(_ReadModel):
     refusals: int
     started_at: datetime | None
     finished_at: datetime | None
+    executor: str = ""
+    """Who carried the step out (`NAME:MODEL`), and the tool calls its agents made, oldest first."""
+    tools: tuple[ToolUse, ...] = ()
 
 
 class AttemptDetail(_ReadModel):
@@ -283,6 +287,7 @@ def _attempts(db: Snapshot, run_id: str, now: datetime) -> list[AttemptDetail]:
     steps = _group(db.rows("SELECT * FROM steps WHERE run_id = ? ORDER BY idx", (run_id,)), "attempt")
     calls = _group(db.rows("SELECT * FROM model_calls WHERE run_id = ? ORDER BY id", (run_id,)), "attempt")
     verdicts = _verdicts(db, run_id)
+    tools = tool_uses(db, run_id)
     details = []
     for row in db.rows("SELECT * FROM attempts WHERE run_id = ? ORDER BY rowid", (run_id,)):
         name = row["name"]
@@ -302,7 +307,7 @@ def _attempts(db: Snapshot, run_id: str, now: datetime) -> list[AttemptDetail]:
                 started_at=started,
                 finished_at=finished,
                 elapsed=None if started is None else (finished or now) - started,
-                steps=tuple(_step(step) for step in steps.get(name, [])),
+                steps=tuple(_step(step, tools.get((name, step["idx"]), [])) for step in steps.get(name, [])),
                 verdicts=tuple(verdicts.get(name, [])),
                 usage=_total(calls.get(name, [])),
                 model_calls=len(calls.get(name, [])),
@@ -311,7 +316,7 @@ def _attempts(db: Snapshot, run_id: str, now: datetime) -> list[AttemptDetail]:
     return details
 
 
-def _step(row: sqlite3.Row) -> StepDetail:
+def _step(row: sqlite3.Row, tools: list[ToolUse]) -> StepDetail:
     return StepDetail(
         index=row["idx"],
         title=row["title"],
@@ -323,6 +328,8 @@ def _step(row: sqlite3.Row) -> StepDetail:
         refusals=row["refusals"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
+        executor=row["executor"],
+        tools=tuple(tools),
     )
 
 
