@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aifactory.domain.events import ProviderCooled, ProviderSwitched
 from aifactory.domain.run import AttemptState, StepState
-from aifactory.testing.scenario import HttpError, SimRequest
+from aifactory.testing.scenario import Delay, HttpError, SimRequest, reply_text
 from aifactory.testing.scenarios import FaultsWhen
 from aifactory.testing.team import scripted_team, step_file
 from tests.agents.codex import KEY_VARIABLE, RESET, agent_table, codex_binary, codex_home
@@ -20,13 +21,13 @@ from tests.support import git
 CODEX_KEY = "sk-for-codex-only"
 
 
-def _executor(sim: SimProject, home: Path, choices: str) -> None:
+def _executor(sim: SimProject, home: Path, choices: str, *, timeout: float = 120) -> None:
     """Give the executor `choices` and a `codex` agent that runs the real CLI against the fake."""
     config = sim.repo / ".factory" / "config.toml"
     text = config.read_text(encoding="utf-8").replace(
         '[roles.executor]\nmodel = "sim:claude-sonnet-5-5"', f"[roles.executor]\nmodel = {choices}"
     )
-    table = agent_table("codex", codex_home(home, sim.gpt.base_url), binary=codex_binary())
+    table = agent_table("codex", codex_home(home, sim.gpt.base_url), binary=codex_binary(), timeout=timeout)
     config.write_text(text + table, encoding="utf-8")
 
 
@@ -117,3 +118,28 @@ def test_a_missing_cli_stops_the_run_before_any_work_naming_the_install_command(
         assert "codex: " in ran.stderr and "was not found ([agents.codex] binary)" in ran.stderr
         assert "npm install -g @openai/codex@0.169.0" in ran.stderr
         assert not sim.gpt.requests, "no model was asked anything"
+
+
+def test_a_step_past_its_time_limit_is_killed_and_fails_saying_so(tmp_path: Path) -> None:
+    slow = FaultsWhen(scripted_team(steps=1), _from_codex, Delay(60, reply_text("too late")))
+    with sim_project(tmp_path, slow, run={"attempts": 1}) as sim:
+        _executor(sim, tmp_path / "codex-home", '"codex:gpt-5.1-codex"', timeout=3)
+        started = time.monotonic()
+        finished = plan_and_run(sim, attempts=1, env=_env())
+        assert time.monotonic() - started < 30
+        [attempt] = finished.detail.attempts
+        assert attempt.state is AttemptState.FAILED
+        assert "killed after the step's time limit of 3s ([agents.codex] timeout)" in attempt.reason
+        assert not _running_in(tmp_path / "worktrees"), "the CLI's process group was killed"
+
+
+def _running_in(folder: Path) -> list[int]:
+    """Processes whose working directory is inside `folder`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cwd").resolve().is_relative_to(folder.resolve()):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
