@@ -12,7 +12,8 @@ from aifactory.agents.base import AgentFailed, StepJob
 from aifactory.agents.codex import CodexAgent
 from aifactory.config.agents import AgentConfig, AgentKind
 from aifactory.errors import ConfigError
-from aifactory.testing import FakeServer, HttpError, Rules, always
+from aifactory.testing import FakeServer, HttpError, Rules, SimRequest, always, reply_text
+from aifactory.testing.scenario import SimReply
 from tests.agents.codex import KEY_VARIABLE, codex_binary, codex_home
 
 
@@ -59,3 +60,21 @@ def test_a_refused_key_fails_the_step_naming_codex_login(tmp_path: Path) -> None
     assert "run `codex login` for the ChatGPT plan, or export CODEX_API_KEY" in str(failed.value)
     assert "401 Unauthorized" in str(failed.value)
     assert failed.value.outcome.session_id, "what the run got to is still reported"
+
+
+def test_instructions_reach_codex_verbatim_whatever_they_hold(tmp_path: Path) -> None:
+    """Quotes, backslashes, newlines, emoji and control characters survive codex's `-c` parsing."""
+    tricky = 'Say "done" \\ then\n\tstop 😀 \x7f \x01 = [not, toml'
+    seen: list[str] = []
+
+    def answer(request: SimRequest) -> SimReply:
+        seen.append(request.system)
+        return reply_text("done")
+
+    with FakeServer(Rules((always, answer)), "openai") as server:
+        agent = _agent(codex_binary(), codex_home(tmp_path / "home", server.base_url))
+        (tmp_path / "work").mkdir()
+        job = _job(tmp_path / "work").model_copy(update={"instructions": tricky})
+        outcome = asyncio.run(agent.run_step(job))
+    assert outcome.summary == "done"
+    assert seen and tricky in seen[0]

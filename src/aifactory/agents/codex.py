@@ -99,8 +99,8 @@ class CodexAgent:
         """`codex exec [resume SESSION]`; the sandbox as a setting, since `resume` has no `--sandbox`."""
         argv = [self._config.binary, "exec", *(["resume"] if job.resume else [])]
         argv += ["--json", "--skip-git-repo-check", "--model", self._model]
-        argv += ["-c", f"sandbox_mode={json.dumps(self._config.permission_mode)}"]
-        argv += ["-c", f"developer_instructions={json.dumps(job.instructions)}"]
+        argv += ["-c", f"sandbox_mode={_toml_string(self._config.permission_mode)}"]
+        argv += ["-c", f"developer_instructions={_toml_string(job.instructions)}"]
         argv += ["-c", "check_for_update_on_startup=false"]
         return [*argv, *([job.resume] if job.resume else []), "-"]
 
@@ -110,6 +110,11 @@ class CodexAgent:
             f"CODEX_API_KEY (passed on by default) to bill an API key; codex keeps its login in "
             f"$CODEX_HOME (~/.codex unless [agents.{self.name}] env.CODEX_HOME says otherwise)"
         )
+
+
+def _toml_string(text: str) -> str:
+    """`text` as a TOML basic string: codex takes a `-c` value that is not valid TOML as raw text."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 async def check_version(name: str, binary: str, env: Mapping[str, str]) -> str:
