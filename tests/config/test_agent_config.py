@@ -102,3 +102,22 @@ def test_a_permission_mode_the_kind_does_not_offer_is_refused_with_the_ones_it_d
     path = _load(tmp_path, '[agents.mine]\nkind = "claude-code"\npermission_mode = "yolo"\n')
     with pytest.raises(ConfigError, match=r"agents\.mine.*permission_mode.*acceptEdits.*bypassPermissions"):
         load_config(path)
+
+
+def test_a_codex_table_gets_codex_names_and_its_sandbox_modes(tmp_path: Path) -> None:
+    path = _load(
+        tmp_path,
+        '[roles.executor]\nmodel = ["codex:gpt-5.1-codex", "anthropic:claude-sonnet-5-5"]\n'
+        '[agents."codex@work"]\nkind = "codex"\nenv = { CODEX_HOME = "/home/dev/.codex-work" }\n',
+    )
+    config = load_config(path)
+    first, _ = config.roles["executor"].choices()
+    shipped, work = config.agent(first), config.agents["codex@work"]
+    assert shipped is not None and shipped.kind is AgentKind.CODEX
+    assert (work.binary, work.permission_mode, work.allowed_tools) == ("codex", "workspace-write", ())
+    assert work.pass_env == ("CODEX_API_KEY",)
+    wrong = _load(tmp_path, '[agents.codex]\nkind = "codex"\npermission_mode = "acceptEdits"\n')
+    with pytest.raises(
+        ConfigError, match=r"agents\.codex.*permission_mode.*workspace-write.*danger-full-access"
+    ):
+        load_config(wrong)

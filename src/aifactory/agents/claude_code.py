@@ -14,12 +14,12 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
 from aifactory.agents.claude_stream import ClaudeStream, conclude
+from aifactory.agents.pipe import exit_code, lines
 from aifactory.config.agents import AgentConfig
 from aifactory.errors import ConfigError
 from aifactory.workspace.process import open_stream, run_process
@@ -29,10 +29,6 @@ TESTED_VERSION = "2.1.331"
 MIN_VERSION = (2, 0, 0)
 INSTALL = f"npm install -g @anthropic-ai/claude-code@{TESTED_VERSION}"
 
-_MAX_LINE = 8 << 20
-"""A longer event (a tool result holding a huge file) is skipped: nothing the factory needs is in it."""
-_EXIT_GRACE_S = 10.0
-"""How long the CLI may take to exit after printing its result before its group is killed."""
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 _checked: dict[str, str] = {}
 
@@ -58,7 +54,7 @@ class ClaudeCodeAgent:
         await self.check()
         stream = ClaudeStream(on_tool=job.on_tool, root=str(job.worktree))
         started = time.monotonic()
-        exit_code: int | None = None
+        exited: int | None = None
         stderr = ""
         try:
             async with asyncio.timeout(self._config.timeout):
@@ -69,17 +65,17 @@ class ClaudeCodeAgent:
                         child.stdin.write(job.prompt.encode())
                         await child.stdin.drain()
                         child.stdin.close()
-                    async for line in _lines(child.stdout):
+                    async for line in lines(child.stdout):
                         stream.feed(line)
                         if stream.result is not None:
                             break
-                    exit_code = await _exit_code(child.wait())
+                    exited = await exit_code(child.wait())
                     stderr = child.errors()
         except TimeoutError:
             limit = f"{self._config.timeout:.0f}s ([agents.{self.name}] timeout)"
             stderr = f"killed after the step's time limit of {limit}"
         stream.flush()
-        ending = conclude(stream, exit_code, stderr)
+        ending = conclude(stream, exited, stderr)
         outcome = StepOutcome(
             summary=ending.text,
             tool_calls=stream.tool_calls,
@@ -137,34 +133,3 @@ async def check_version(name: str, binary: str, env: Mapping[str, str]) -> str:
         raise ConfigError(f"{name}: Claude Code {found.group(0)} is too old: {fix}")
     _checked[binary] = found.group(0)
     return found.group(0)
-
-
-async def _lines(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
-    """Lines of `reader` as they arrive, each at most `_MAX_LINE` bytes (longer ones are skipped)."""
-    pending = bytearray()
-    skipping = False
-    while chunk := await reader.read(65_536):
-        start = 0
-        while (end := chunk.find(b"\n", start)) >= 0:
-            if not skipping:
-                pending += chunk[start:end]
-                yield bytes(pending)
-            pending.clear()
-            skipping = False
-            start = end + 1
-        if not skipping:
-            pending += chunk[start:]
-        if len(pending) > _MAX_LINE:
-            pending.clear()
-            skipping = True
-    if pending and not skipping:
-        yield bytes(pending)
-
-
-async def _exit_code(exited: Coroutine[Any, Any, int]) -> int | None:
-    """The CLI's exit code, or None when it lingers past the grace after its result."""
-    try:
-        async with asyncio.timeout(_EXIT_GRACE_S):
-            return await exited
-    except TimeoutError:
-        return None

@@ -162,6 +162,8 @@ class HttpError:
     message: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     code: str | None = None
+    details: Mapping[str, object] = field(default_factory=dict)
+    """More fields of the OpenAI error object, e.g. a ChatGPT plan's `resets_at` on `usage_limit_reached`."""
 
 
 @dataclass(frozen=True)

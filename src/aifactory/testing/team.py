@@ -7,6 +7,7 @@ it works with a repository set up by `factory init`.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 
 from aifactory.testing.scenario import Answer, SimRequest, call_tool, reply_text
@@ -47,11 +48,22 @@ def execute_with_own_tools(request: SimRequest) -> Answer:
     return reply_text(f"Wrote {step_file(number)}.")
 
 
+def execute_with_shell(request: SimRequest) -> Answer:
+    """A step as Codex does it: a command through its `exec_command` tool, then a summary."""
+    number = step_of(request)
+    if request.turns_since_user() == 0:
+        content = shlex.quote(f"note {number} written by {attempt_of(request)}")
+        path = step_file(number)
+        command = f"mkdir -p {shlex.quote(path.rsplit('/', 1)[0])} && printf '%s\\n' {content} > {path}"
+        return call_tool("exec_command", cmd=command)
+    return reply_text(f"Wrote {step_file(number)}.")
+
+
 def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
     """Plans `steps` steps; step K writes `notes/step-K.txt` naming its attempt; the verifiers pass.
 
-    The executor's step is served both to the built-in agent (`write_file`, `step_done`) and to
-    Claude Code (`Write`, then a text answer).
+    The executor's step is served to the built-in agent (`write_file`, `step_done`), to Claude Code
+    (`Write`, then a text answer) and to Codex (`exec_command`, then a text answer).
     """
     task_list = [
         {"title": f"Write note {k}", "description": f"Write {step_file(k)}.", "files": [step_file(k)]}
@@ -77,6 +89,7 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
         ),
         (offers_tool("step_done"), execute),
         (offers_tool("Write"), execute_with_own_tools),
+        (offers_tool("exec_command"), execute_with_shell),
         (
             offers_tool("submit_plan_verdict"),
             call_tool("submit_plan_verdict", verdict="pass", summary="As planned."),

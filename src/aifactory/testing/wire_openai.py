@@ -254,6 +254,7 @@ class OpenAIWire:
             "type": fault.error_type or default_type,
             "param": None,
             "code": fault.code or default_code,
+            **fault.details,
         }
         return {"error": error}
 

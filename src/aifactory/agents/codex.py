@@ -1,0 +1,138 @@
+"""OpenAI's Codex CLI as an executor: `codex exec --json` headless in the attempt's worktree, per step.
+
+The prompt goes in on stdin (`-`: a plan can outgrow one command-line argument), the role's
+instructions become codex's `developer_instructions`, and `codex exec resume SESSION` carries the
+session of the attempt's previous step on. Codex's sandbox (`permission_mode`: `workspace-write`
+by default) confines the commands the model runs to the worktree. Its JSONL events are read line by
+line as they arrive (`codex_stream.py` judges them); the process group is killed at the step's time
+limit, on Ctrl-C, and when the run ends.
+
+Codex finds its login and settings in `$CODEX_HOME` (`~/.codex` by default): `codex login` there
+(the ChatGPT plan) or `CODEX_API_KEY` (passed by default) bills the user's own account, and a custom
+`model_provider` in its `config.toml` points it at another server. The factory never writes that
+directory: a table that wants another one (a second account, an offline server) sets
+`env.CODEX_HOME`. Codex's own retries are its provider's `request_max_retries` and
+`stream_max_retries`, set there too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
+from aifactory.agents.codex_stream import CodexStream, conclude
+from aifactory.agents.pipe import exit_code, lines
+from aifactory.config.agents import AgentConfig
+from aifactory.errors import ConfigError
+from aifactory.workspace.process import open_stream, run_process
+
+TESTED_VERSION = "0.169.0"
+"""The release the factory's tests run (CI installs it)."""
+MIN_VERSION = (0, 169, 0)
+"""The oldest release known to speak these events and take `developer_instructions`; older ones differ."""
+INSTALL = f"npm install -g @openai/codex@{TESTED_VERSION}"
+
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_checked: dict[str, str] = {}
+
+
+class CodexAgent:
+    """Runs one step with the Codex CLI; see the module docstring."""
+
+    def __init__(self, name: str, config: AgentConfig, model: str, env: Mapping[str, str]) -> None:
+        self.name = name
+        self._config = config
+        self._model = model
+        # Codex prints a usage limit's reset time in local time: in UTC it reads unambiguously.
+        self._env = {**env, "TZ": "UTC"}
+
+    async def check(self) -> str:
+        """The CLI's version, once per binary per process; refuses a missing or too old one."""
+        return await check_version(self.name, self._config.binary, self._env)
+
+    async def run_step(self, job: StepJob) -> StepOutcome:
+        await self.check()
+        stream = CodexStream(on_tool=job.on_tool, root=str(job.worktree))
+        started = time.monotonic()
+        exited: int | None = None
+        stderr = ""
+        try:
+            async with asyncio.timeout(self._config.timeout):
+                async with open_stream(self._argv(job), cwd=job.worktree, env=self._env, stdin=True) as child:
+                    assert child.stdin is not None
+                    # A CLI that dies at start-up closes stdin early; its output says why.
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        child.stdin.write(job.prompt.encode())
+                        await child.stdin.drain()
+                        child.stdin.close()
+                    async for line in lines(child.stdout):
+                        stream.feed(line)
+                        if stream.finished:
+                            break
+                    exited = await exit_code(child.wait())
+                    stderr = child.errors()
+        except TimeoutError:
+            limit = f"{self._config.timeout:.0f}s ([agents.{self.name}] timeout)"
+            stderr = f"killed after the step's time limit of {limit}"
+        ending = conclude(stream, exited, stderr)
+        outcome = StepOutcome(
+            summary=ending.text,
+            tool_calls=stream.tool_calls,
+            usage=stream.usage,
+            duration_ms=round((time.monotonic() - started) * 1000),
+            session_id=stream.session_id,
+        )
+        if ending.ok:
+            return outcome
+        if ending.login:
+            raise AgentFailed(self._login_fix(ending.text), outcome)
+        reason = f"{self.name} ({self._model}): {ending.text}"
+        raise AgentFailed(reason, outcome, limited=ending.limited, until=ending.until)
+
+    def _argv(self, job: StepJob) -> list[str]:
+        """`codex exec [resume SESSION]`; the sandbox as a setting, since `resume` has no `--sandbox`."""
+        argv = [self._config.binary, "exec", *(["resume"] if job.resume else [])]
+        argv += ["--json", "--skip-git-repo-check", "--model", self._model]
+        argv += ["-c", f"sandbox_mode={_toml_string(self._config.permission_mode)}"]
+        argv += ["-c", f"developer_instructions={_toml_string(job.instructions)}"]
+        argv += ["-c", "check_for_update_on_startup=false"]
+        return [*argv, *([job.resume] if job.resume else []), "-"]
+
+    def _login_fix(self, said: str) -> str:
+        return (
+            f"{self.name} could not log in ({said}): run `codex login` for the ChatGPT plan, or export "
+            f"CODEX_API_KEY (passed on by default) to bill an API key; codex keeps its login in "
+            f"$CODEX_HOME (~/.codex unless [agents.{self.name}] env.CODEX_HOME says otherwise)"
+        )
+
+
+def _toml_string(text: str) -> str:
+    """`text` as a TOML basic string: codex takes a `-c` value that is not valid TOML as raw text."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+async def check_version(name: str, binary: str, env: Mapping[str, str]) -> str:
+    """`codex --version`, refusing a missing binary or a release older than `MIN_VERSION`."""
+    if binary in _checked:
+        return _checked[binary]
+    fix = f"install it with `{INSTALL}`, or remove {name} from [roles.executor] in .factory/config.toml"
+    try:
+        ran = await run_process([binary, "--version"], cwd=Path.cwd(), env=env, timeout_s=60, output_cap=4000)
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: `{binary}` was not found ([agents.{name}] binary): {fix}") from None
+    except PermissionError:
+        raise ConfigError(f"{name}: `{binary}` is not executable ([agents.{name}] binary): {fix}") from None
+    found = _VERSION.search(ran.output)
+    if ran.exit_code != 0 or found is None:
+        said = ran.output.strip()[:200]
+        raise ConfigError(f"{name}: `{binary} --version` failed ({said}): {fix}")
+    if tuple(int(part) for part in found.groups()) < MIN_VERSION:
+        raise ConfigError(f"{name}: Codex CLI {found.group(0)} is too old: {fix}")
+    _checked[binary] = found.group(0)
+    return found.group(0)
