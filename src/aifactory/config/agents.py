@@ -25,6 +25,7 @@ class AgentKind(StrEnum):
     """Which CLI an agent table drives; each kind is one line of `aifactory.agents.registry`."""
 
     CLAUDE_CODE = "claude-code"
+    AIDER = "aider"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,15 @@ KIND_DEFAULTS: dict[AgentKind, KindDefaults] = {
             "bypassPermissions": "everything runs unasked; refused as root unless IS_SANDBOX=1",
         },
         pass_env=("CLAUDE_CODE_OAUTH_TOKEN",),
+    ),
+    AgentKind.AIDER: KindDefaults(
+        binary="aider",
+        allowed_tools=(),
+        permission_modes={
+            "edits": "the model's file edits are applied unasked; it is not offered shell commands",
+            "yes-always": "edits and the shell commands the model suggests run unasked",
+        },
+        pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     ),
 }
 """Per kind: each agent CLI names its command, tools and permission modes its own way."""
