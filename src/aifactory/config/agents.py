@@ -144,10 +144,11 @@ def is_secret_name(name: str) -> bool:
 
 
 def default_agents() -> dict[str, AgentConfig]:
-    """Claude Code on the user's login or subscription, and the same CLI on AWS Bedrock."""
+    """Claude Code on the user's login or subscription, the same CLI on AWS Bedrock, and Aider."""
     return {
         "claude-code": AgentConfig.model_validate({"kind": AgentKind.CLAUDE_CODE}),
         "claude-code@bedrock": AgentConfig.model_validate(
             {"kind": AgentKind.CLAUDE_CODE, "pass_env": ("AWS_*",), "env": {"CLAUDE_CODE_USE_BEDROCK": "1"}}
         ),
+        "aider": AgentConfig.model_validate({"kind": AgentKind.AIDER}),
     }
