@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from aifactory.domain.events import ProviderCooled, ProviderSwitched
 from aifactory.domain.run import AttemptState, StepState
-from aifactory.testing.scenario import HttpError
+from aifactory.testing.scenario import Delay, HttpError, reply_text
 from aifactory.testing.scenarios import FaultsWhen
 from aifactory.testing.team import asked_by_aider, scripted_team, step_file
 from tests.agents.aider_cli import agent_table, aider_binary
+from tests.agents.test_claude_code_cli import _running_in
 from tests.engine.runs import plan_and_run
 from tests.sim import KEY, KEY_VARIABLE, SimProject, sim_project
 from tests.support import git
@@ -19,14 +21,21 @@ from tests.support import git
 MODEL = "openai/gpt-6.1-sol"
 
 
-def _executor(sim: SimProject, choices: str, *, edit_format: str = "whole", retries: int = 0) -> None:
+def _executor(
+    sim: SimProject, choices: str, *, edit_format: str = "whole", retries: int = 0, timeout: float = 120
+) -> None:
     """Give the executor `choices` and an `aider` agent that runs the real Aider against the fake."""
     config = sim.repo / ".factory" / "config.toml"
     text = config.read_text(encoding="utf-8").replace(
         '[roles.executor]\nmodel = "sim:claude-sonnet-5-5"', f"[roles.executor]\nmodel = {choices}"
     )
     table = agent_table(
-        "aider", sim.gpt.base_url, binary=aider_binary(), edit_format=edit_format, retries=retries
+        "aider",
+        sim.gpt.base_url,
+        binary=aider_binary(),
+        edit_format=edit_format,
+        retries=retries,
+        timeout=timeout,
     )
     config.write_text(text + table, encoding="utf-8")
 
@@ -118,3 +127,16 @@ def test_a_missing_aider_stops_the_run_before_any_work_naming_the_install_comman
         assert "aider: " in ran.stderr and "was not found ([agents.aider] binary)" in ran.stderr
         assert "pipx install aider-chat==" in ran.stderr
         assert not sim.claude.requests and not sim.gpt.requests, "no model was asked anything"
+
+
+def test_a_step_past_its_time_limit_is_killed_and_fails_saying_so(tmp_path: Path) -> None:
+    slow = FaultsWhen(scripted_team(steps=1), asked_by_aider, Delay(60, reply_text("too late")))
+    with sim_project(tmp_path, slow, run={"attempts": 1}) as sim:
+        _executor(sim, f'"aider:{MODEL}"', timeout=8)
+        started = time.monotonic()
+        finished = plan_and_run(sim, attempts=1, env=_env())
+        assert time.monotonic() - started < 40
+        [attempt] = finished.detail.attempts
+        assert attempt.state is AttemptState.FAILED
+        assert "killed after the step's time limit of 8s ([agents.aider] timeout)" in attempt.reason
+        assert not _running_in(tmp_path / "worktrees"), "Aider's process group was killed"
