@@ -26,6 +26,7 @@ class AgentKind(StrEnum):
 
     CLAUDE_CODE = "claude-code"
     CODEX = "codex"
+    AIDER = "aider"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,15 @@ KIND_DEFAULTS: dict[AgentKind, KindDefaults] = {
             "danger-full-access": "commands run unsandboxed, with your rights (for a container)",
         },
         pass_env=("CODEX_API_KEY",),
+    ),
+    AgentKind.AIDER: KindDefaults(
+        binary="aider",
+        allowed_tools=(),
+        permission_modes={
+            "edits": "the model's file edits are applied unasked; it is not offered shell commands",
+            "yes-always": "edits and the shell commands the model suggests run unasked",
+        },
+        pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
     ),
 }
 """Per kind: each agent CLI names its command, tools and permission modes its own way."""
@@ -144,11 +154,12 @@ def is_secret_name(name: str) -> bool:
 
 
 def default_agents() -> dict[str, AgentConfig]:
-    """Claude Code on the user's login or subscription, the same CLI on AWS Bedrock, and Codex."""
+    """Claude Code on the user's login or subscription, the same CLI on AWS Bedrock, Codex and Aider."""
     return {
         "claude-code": AgentConfig.model_validate({"kind": AgentKind.CLAUDE_CODE}),
         "claude-code@bedrock": AgentConfig.model_validate(
             {"kind": AgentKind.CLAUDE_CODE, "pass_env": ("AWS_*",), "env": {"CLAUDE_CODE_USE_BEDROCK": "1"}}
         ),
         "codex": AgentConfig.model_validate({"kind": AgentKind.CODEX}),
+        "aider": AgentConfig.model_validate({"kind": AgentKind.AIDER}),
     }

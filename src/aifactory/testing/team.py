@@ -59,11 +59,29 @@ def execute_with_shell(request: SimRequest) -> Answer:
     return reply_text(f"Wrote {step_file(number)}.")
 
 
+def execute_as_aider(request: SimRequest) -> Answer:
+    """A step as Aider asks for it: no tools, the new file as a SEARCH/REPLACE block or a whole-file
+    listing, whichever edit format Aider's system prompt describes, then a summary."""
+    number = step_of(request)
+    content = f"note {number} written by {attempt_of(request)}\n"
+    if "SEARCH/REPLACE" in request.system:
+        edit = f"{step_file(number)}\n```\n<<<<<<< SEARCH\n=======\n{content}>>>>>>> REPLACE\n```"
+    else:
+        edit = f"{step_file(number)}\n```\n{content}```"
+    return reply_text(f"I will write the note.\n\n{edit}\n\nWrote {step_file(number)}.")
+
+
+def asked_by_aider(request: SimRequest) -> bool:
+    """An executor's step that offers no tools: Aider's request (it reads edits from the reply's text)."""
+    return not request.tools and "# Your step:" in request.prompt
+
+
 def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
     """Plans `steps` steps; step K writes `notes/step-K.txt` naming its attempt; the verifiers pass.
 
     The executor's step is served to the built-in agent (`write_file`, `step_done`), to Claude Code
-    (`Write`, then a text answer) and to Codex (`exec_command`, then a text answer).
+    (`Write`, then a text answer), to Codex (`exec_command`, then a text answer) and to Aider (the
+    file in its edit format).
     """
     task_list = [
         {"title": f"Write note {k}", "description": f"Write {step_file(k)}.", "files": [step_file(k)]}
@@ -90,6 +108,7 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
         (offers_tool("step_done"), execute),
         (offers_tool("Write"), execute_with_own_tools),
         (offers_tool("exec_command"), execute_with_shell),
+        (asked_by_aider, execute_as_aider),
         (
             offers_tool("submit_plan_verdict"),
             call_tool("submit_plan_verdict", verdict="pass", summary="As planned."),

@@ -1,0 +1,159 @@
+"""Aider as an executor: `aider --message-file` headless in the attempt's worktree, one run per step.
+
+The role's instructions and the step's prompt go in one message file outside the worktree (a plan
+can outgrow one command-line argument); Aider's chat and input history go there too, and the tags
+cache it leaves in the worktree is removed, so the factory's commit holds only the step's edits.
+Auto-commits are off: the factory commits. Aider prints text, not events: `aider_output.py` reads
+it line by line as it arrives. Aider retries a rate limit or an overload itself for about a minute
+and has no switch to bound that, so the factory counts the errors it prints and stops the process
+group after `retries` of them: the pool then cools the agent and gives the step to the next choice.
+Models and endpoints are Aider's own: `--model` takes litellm names (`openai/gpt-5`,
+`anthropic/claude-sonnet-4-5`), and settings such as `OPENAI_API_BASE` or `AIDER_EDIT_FORMAT`
+come from the agent table's `env`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+from aifactory.agents.aider_output import AiderOutput, conclude
+from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
+from aifactory.config.agents import AgentConfig
+from aifactory.errors import ConfigError
+from aifactory.workspace.process import open_stream, run_process
+
+TESTED_VERSION = "0.86.2"
+"""The release the factory's tests run (`.ci/run` installs it into `.ci/aider-venv`)."""
+MIN_VERSION = (0, 86, 0)
+INSTALL = f"pipx install aider-chat=={TESTED_VERSION}"
+
+_FIXED_FLAGS = (
+    "--yes-always",
+    "--no-auto-commits",
+    "--no-dirty-commits",
+    "--no-gitignore",
+    "--no-show-model-warnings",
+    "--no-check-update",
+    "--no-analytics",
+    "--no-pretty",
+    "--no-stream",
+    "--no-restore-chat-history",
+    "--no-detect-urls",
+)
+"""Headless, no commits, no prompts, no colours or streaming markup, nothing written to the user's home."""
+_PERMISSION_FLAGS = {"edits": ("--no-suggest-shell-commands",), "yes-always": ()}
+_QUIET = {"COLUMNS": "4096", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+"""Wide lines (Aider wraps at the terminal width), and litellm's bundled price table."""
+_DROPPINGS = (".aider.tags.cache.v4",)
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_checked: dict[str, str] = {}
+
+
+class AiderAgent:
+    """Runs one step with Aider; see the module docstring."""
+
+    def __init__(self, name: str, config: AgentConfig, model: str, env: Mapping[str, str]) -> None:
+        self.name = name
+        self._config = config
+        self._model = model
+        self._env = {**_QUIET, **env}
+
+    async def check(self) -> str:
+        """Aider's version, once per binary per process; refuses a missing or too old one."""
+        return await check_version(self.name, self._config.binary, self._env)
+
+    async def run_step(self, job: StepJob) -> StepOutcome:
+        await self.check()
+        output = AiderOutput(on_tool=job.on_tool)
+        started = time.monotonic()
+        exit_code: int | None = None
+        stderr = ""
+        kept = {name for name in _DROPPINGS if (job.worktree / name).exists()}
+        with tempfile.TemporaryDirectory(prefix="aifactory-aider-") as scratch:
+            message = Path(scratch) / "message.md"
+            message.write_text(f"{job.instructions}\n\n{job.prompt}", encoding="utf-8")
+            try:
+                async with asyncio.timeout(self._config.timeout):
+                    async with open_stream(
+                        self._argv(Path(scratch)), cwd=job.worktree, env=self._env
+                    ) as child:
+                        async for line in _lines(child.stdout):
+                            output.feed(line)
+                            if output.limits > self._config.retries:
+                                break
+                        else:
+                            exit_code, stderr = await child.finish()
+            except TimeoutError:
+                limit = f"{self._config.timeout:.0f}s ([agents.{self.name}] timeout)"
+                stderr = f"killed after the step's time limit of {limit}"
+        _tidy(job.worktree, kept)
+        ending = conclude(output, exit_code, stderr)
+        outcome = StepOutcome(
+            summary=ending.text,
+            tool_calls=len(output.applied),
+            usage=output.usage,
+            duration_ms=round((time.monotonic() - started) * 1000),
+        )
+        if ending.ok:
+            return outcome
+        if ending.login:
+            raise AgentFailed(self._login_fix(ending.text), outcome)
+        raise AgentFailed(f"{self.name} ({self._model}): {ending.text}", outcome, limited=ending.limited)
+
+    def _argv(self, scratch: Path) -> list[str]:
+        argv = [self._config.binary, "--message-file", str(scratch / "message.md"), *_FIXED_FLAGS]
+        argv += _PERMISSION_FLAGS[self._config.permission_mode]
+        argv += ["--chat-history-file", str(scratch / "chat.md")]
+        argv += ["--input-history-file", str(scratch / "input.txt")]
+        return [*argv, "--model", self._model]
+
+    def _login_fix(self, said: str) -> str:
+        return (
+            f"{self.name} was refused by its model's provider ({said}): export the provider's key "
+            f"(OPENAI_API_KEY, ANTHROPIC_API_KEY, ...) and list it in [agents.{self.name}] pass_env"
+        )
+
+
+async def check_version(name: str, binary: str, env: Mapping[str, str]) -> str:
+    """`aider --version`, refusing a missing binary or a release older than `MIN_VERSION`."""
+    if binary in _checked:
+        return _checked[binary]
+    fix = f"install it with `{INSTALL}`, or remove {name} from [roles.executor] in .factory/config.toml"
+    try:
+        ran = await run_process([binary, "--version"], cwd=Path.cwd(), env=env, timeout_s=60, output_cap=4000)
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: `{binary}` was not found ([agents.{name}] binary): {fix}") from None
+    except PermissionError:
+        raise ConfigError(f"{name}: `{binary}` is not executable ([agents.{name}] binary): {fix}") from None
+    found = _VERSION.search(ran.output)
+    if ran.exit_code != 0 or found is None:
+        raise ConfigError(f"{name}: `{binary} --version` failed ({ran.output.strip()[:200]}): {fix}")
+    if tuple(int(part) for part in found.groups()) < MIN_VERSION:
+        raise ConfigError(f"{name}: Aider {found.group(0)} is too old: {fix}")
+    _checked[binary] = found.group(0)
+    return found.group(0)
+
+
+async def _lines(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """Lines as they arrive; one longer than the reader's buffer (64 KiB) is dropped, not fatal."""
+    while True:
+        try:
+            line = await reader.readline()
+        except ValueError:
+            continue
+        if not line:
+            return
+        yield line
+
+
+def _tidy(worktree: Path, kept: set[str]) -> None:
+    """Remove the caches Aider left in the worktree that were not there before the step."""
+    for name in _DROPPINGS:
+        if name not in kept:
+            shutil.rmtree(worktree / name, ignore_errors=True)
