@@ -19,6 +19,7 @@ from aifactory.workspace.process import scrubbed_env
 
 _KINDS: dict[AgentKind, tuple[str, str]] = {
     AgentKind.CLAUDE_CODE: ("aifactory.agents.claude_code", "ClaudeCodeAgent"),
+    AgentKind.GEMINI: ("aifactory.agents.gemini", "GeminiAgent"),
 }
 """Agents by kind, as (module, class); Codex, Gemini CLI and Aider will be one line each."""
 

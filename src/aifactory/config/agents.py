@@ -25,6 +25,7 @@ class AgentKind(StrEnum):
     """Which CLI an agent table drives; each kind is one line of `aifactory.agents.registry`."""
 
     CLAUDE_CODE = "claude-code"
+    GEMINI = "gemini"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,15 @@ KIND_DEFAULTS: dict[AgentKind, KindDefaults] = {
             "bypassPermissions": "everything runs unasked; refused as root unless IS_SANDBOX=1",
         },
         pass_env=("CLAUDE_CODE_OAUTH_TOKEN",),
+    ),
+    AgentKind.GEMINI: KindDefaults(
+        binary="gemini",
+        allowed_tools=("run_shell_command",),
+        permission_modes={
+            "auto_edit": "edits and the allowed tools run unasked; other tools are not offered",
+            "yolo": "every tool runs unasked, shell commands included",
+        },
+        pass_env=("GEMINI_API_KEY", "GEMINI_CLI_HOME"),
     ),
 }
 """Per kind: each agent CLI names its command, tools and permission modes its own way."""
@@ -134,10 +144,11 @@ def is_secret_name(name: str) -> bool:
 
 
 def default_agents() -> dict[str, AgentConfig]:
-    """Claude Code on the user's login or subscription, and the same CLI on AWS Bedrock."""
+    """Claude Code on the user's login or subscription, the same CLI on AWS Bedrock, and Gemini CLI."""
     return {
         "claude-code": AgentConfig.model_validate({"kind": AgentKind.CLAUDE_CODE}),
         "claude-code@bedrock": AgentConfig.model_validate(
             {"kind": AgentKind.CLAUDE_CODE, "pass_env": ("AWS_*",), "env": {"CLAUDE_CODE_USE_BEDROCK": "1"}}
         ),
+        "gemini": AgentConfig.model_validate({"kind": AgentKind.GEMINI}),
     }

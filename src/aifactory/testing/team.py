@@ -47,11 +47,20 @@ def execute_with_own_tools(request: SimRequest) -> Answer:
     return reply_text(f"Wrote {step_file(number)}.")
 
 
+def execute_with_gemini_tools(request: SimRequest) -> Answer:
+    """A step as Gemini CLI does it: its `write_file` (a path in the workspace), then a summary."""
+    number = step_of(request)
+    if request.turns_since_user() == 0:
+        content = f"note {number} written by {attempt_of(request)}\n"
+        return call_tool("write_file", file_path=step_file(number), content=content)
+    return reply_text(f"Wrote {step_file(number)}.")
+
+
 def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
     """Plans `steps` steps; step K writes `notes/step-K.txt` naming its attempt; the verifiers pass.
 
-    The executor's step is served both to the built-in agent (`write_file`, `step_done`) and to
-    Claude Code (`Write`, then a text answer).
+    The executor's step is served to the built-in agent (`write_file`, `step_done`), to Claude Code
+    (`Write`, then a text answer) and to Gemini CLI (its own `write_file`, then a text answer).
     """
     task_list = [
         {"title": f"Write note {k}", "description": f"Write {step_file(k)}.", "files": [step_file(k)]}
@@ -77,6 +86,7 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
         ),
         (offers_tool("step_done"), execute),
         (offers_tool("Write"), execute_with_own_tools),
+        (offers_tool("write_file"), execute_with_gemini_tools),
         (
             offers_tool("submit_plan_verdict"),
             call_tool("submit_plan_verdict", verdict="pass", summary="As planned."),
