@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,10 +12,11 @@ from pathlib import Path
 from aifactory.domain.events import ProviderCooled, ProviderSwitched
 from aifactory.domain.run import AttemptState, StepState
 from aifactory.testing import FakeServer, Scenario
-from aifactory.testing.scenario import HttpError, SimRequest
+from aifactory.testing.scenario import Delay, HttpError, SimRequest, reply_text
 from aifactory.testing.scenarios import FaultsWhen
 from aifactory.testing.team import scripted_team, step_file
 from tests.agents.gemini import MODEL, agent_table, cli_home, gemini_binary
+from tests.agents.test_claude_code_cli import _running_in
 from tests.engine.runs import plan_and_run
 from tests.sim import KEY, KEY_VARIABLE, SimProject, sim_project
 from tests.support import git
@@ -24,7 +26,9 @@ DAILY = "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
 
 
 @contextmanager
-def _project(tmp_path: Path, scenario: Scenario, choices: str) -> Iterator[tuple[SimProject, FakeServer]]:
+def _project(
+    tmp_path: Path, scenario: Scenario, choices: str, *, timeout: float = 120
+) -> Iterator[tuple[SimProject, FakeServer]]:
     """A sim project whose executor has `choices`, its `gemini` agent running the real CLI on a fake."""
     with (
         sim_project(tmp_path, scenario, run={"attempts": 1}) as sim,
@@ -35,7 +39,7 @@ def _project(tmp_path: Path, scenario: Scenario, choices: str) -> Iterator[tuple
             '[roles.executor]\nmodel = "sim:claude-sonnet-5-5"', f"[roles.executor]\nmodel = {choices}"
         )
         home = cli_home(tmp_path / "gemini-home")
-        table = agent_table("gemini", gemini.base_url, home=home, binary=gemini_binary())
+        table = agent_table("gemini", gemini.base_url, home=home, binary=gemini_binary(), timeout=timeout)
         config.write_text(text + table, encoding="utf-8")
         yield sim, gemini
 
@@ -130,3 +134,15 @@ def test_a_missing_cli_stops_the_run_before_any_work_naming_the_install_command(
         assert "gemini: " in ran.stderr and "was not found ([agents.gemini] binary)" in ran.stderr
         assert "npm install -g @google/gemini-cli@0.61.0" in ran.stderr
         assert not sim.claude.requests and not gemini.requests, "no model was asked anything"
+
+
+def test_a_step_past_its_time_limit_is_killed_and_fails_saying_so(tmp_path: Path) -> None:
+    slow = FaultsWhen(scripted_team(steps=1), _from_gemini_cli, Delay(60, reply_text("too late")))
+    with _project(tmp_path, slow, f'"gemini:{MODEL}"', timeout=5) as (sim, _):
+        started = time.monotonic()
+        finished = plan_and_run(sim, attempts=1, env=_env())
+        assert time.monotonic() - started < 40
+        [attempt] = finished.detail.attempts
+        assert attempt.state is AttemptState.FAILED
+        assert "killed after the step's time limit of 5s ([agents.gemini] timeout)" in attempt.reason
+        assert not _running_in(tmp_path / "worktrees"), "the CLI's process group was killed"

@@ -3,15 +3,17 @@
 The prompt goes in on stdin (`-p ""` appends nothing to it; a plan can outgrow one command-line
 argument), opening with the role's instructions, since the CLI has no flag that adds to its own system
 prompt. `--skip-trust` lets it work in a fresh worktree, `--resume` carries the attempt's session on
-between steps. Its stream-json output is read line by line as it arrives (`gemini_stream.py` judges
-it); the process group is killed at the step's time limit, on Ctrl-C, and when the run ends.
+between steps, and `--allowed-tools` lets the table's tools run unasked (deprecated for the CLI's
+policy files, but still honoured by 0.61). Its stream-json output is read line by line as it arrives
+(`gemini_stream.py` judges it); the process group is killed at the step's time limit, on Ctrl-C, and
+when the run ends.
 
 How often the CLI retries a 429 and how many turns it may take come only from its settings
 (`general.maxAttempts`, `model.maxSessionTurns`): no flag or variable sets them, and it reads a
 system settings file only when root owns it and every folder above it. So `[agents.NAME] retries`
-and the step's turn limit do not reach it; a short rate limit is waited out inside the CLI, a daily
-quota or a long wait ends the run at once (a limit: the step goes to the next choice), and the
-step's time limit bounds the rest.
+and the step's turn limit do not reach it: the CLI may wait out a rate limit itself (up to 10 tries
+by default) before it reports it, a daily quota ends its run at once (a limit either way: the step
+goes to the next choice), and the step's time limit bounds the rest.
 """
 
 from __future__ import annotations
