@@ -162,7 +162,10 @@ def test_stop_cuts_a_pending_delay_instead_of_waiting() -> None:
 
 
 def test_an_unknown_protocol_is_refused_with_the_choices() -> None:
-    unsupported: Any = "gemini"
-    choices = "'anthropic', 'azure-openai', 'azure-openai-responses', 'bedrock', 'openai', 'openai-responses'"
+    unsupported: Any = "mistral"
+    choices = (
+        "'anthropic', 'azure-openai', 'azure-openai-responses', 'bedrock', 'gemini', 'openai', "
+        "'openai-responses'"
+    )
     with pytest.raises(ValueError, match=rf"choose one of \[{choices}\]"):
         FakeServer(Script(), unsupported)

@@ -15,7 +15,6 @@ come from the agent table's `env`.
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 import tempfile
 import time
@@ -24,14 +23,18 @@ from pathlib import Path
 
 from aifactory.agents.aider_output import AiderOutput, conclude
 from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
+from aifactory.agents.release import Release, check_version
 from aifactory.config.agents import AgentConfig
-from aifactory.errors import ConfigError
-from aifactory.workspace.process import open_stream, run_process
+from aifactory.workspace.process import open_stream
 
 TESTED_VERSION = "0.86.2"
 """The release the factory's tests run (`.ci/run` installs it into `.ci/aider-venv`)."""
-MIN_VERSION = (0, 86, 0)
-INSTALL = f"pipx install aider-chat=={TESTED_VERSION}"
+RELEASE = Release(
+    product="Aider",
+    minimum=(0, 86, 0),
+    install=f"pipx install aider-chat=={TESTED_VERSION}",
+)
+"""The release the parser was recorded from; older ones are refused."""
 
 _FIXED_FLAGS = (
     "--yes-always",
@@ -51,8 +54,6 @@ _PERMISSION_FLAGS = {"edits": ("--no-suggest-shell-commands",), "yes-always": ()
 _QUIET = {"COLUMNS": "4096", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
 """Wide lines (Aider wraps at the terminal width), and litellm's bundled price table."""
 _DROPPINGS = (".aider.tags.cache.v4",)
-_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
-_checked: dict[str, str] = {}
 
 
 class AiderAgent:
@@ -66,7 +67,7 @@ class AiderAgent:
 
     async def check(self) -> str:
         """Aider's version, once per binary per process; refuses a missing or too old one."""
-        return await check_version(self.name, self._config.binary, self._env)
+        return await check_version(self.name, self._config.binary, self._env, RELEASE)
 
     async def run_step(self, job: StepJob) -> StepOutcome:
         await self.check()
@@ -118,26 +119,6 @@ class AiderAgent:
             f"{self.name} was refused by its model's provider ({said}): export the provider's key "
             f"(OPENAI_API_KEY, ANTHROPIC_API_KEY, ...) and list it in [agents.{self.name}] pass_env"
         )
-
-
-async def check_version(name: str, binary: str, env: Mapping[str, str]) -> str:
-    """`aider --version`, refusing a missing binary or a release older than `MIN_VERSION`."""
-    if binary in _checked:
-        return _checked[binary]
-    fix = f"install it with `{INSTALL}`, or remove {name} from [roles.executor] in .factory/config.toml"
-    try:
-        ran = await run_process([binary, "--version"], cwd=Path.cwd(), env=env, timeout_s=60, output_cap=4000)
-    except FileNotFoundError:
-        raise ConfigError(f"{name}: `{binary}` was not found ([agents.{name}] binary): {fix}") from None
-    except PermissionError:
-        raise ConfigError(f"{name}: `{binary}` is not executable ([agents.{name}] binary): {fix}") from None
-    found = _VERSION.search(ran.output)
-    if ran.exit_code != 0 or found is None:
-        raise ConfigError(f"{name}: `{binary} --version` failed ({ran.output.strip()[:200]}): {fix}")
-    if tuple(int(part) for part in found.groups()) < MIN_VERSION:
-        raise ConfigError(f"{name}: Aider {found.group(0)} is too old: {fix}")
-    _checked[binary] = found.group(0)
-    return found.group(0)
 
 
 async def _lines(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:

@@ -12,25 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
 from collections.abc import Mapping
-from pathlib import Path
 
 from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
 from aifactory.agents.claude_stream import ClaudeStream, conclude
 from aifactory.agents.pipe import exit_code, lines
+from aifactory.agents.release import Release, check_version
 from aifactory.config.agents import AgentConfig
-from aifactory.errors import ConfigError
-from aifactory.workspace.process import open_stream, run_process
+from aifactory.workspace.process import open_stream
 
 TESTED_VERSION = "2.1.331"
 """The release the factory's tests run (CI installs it); older 2.x releases stream the same events."""
-MIN_VERSION = (2, 0, 0)
-INSTALL = f"npm install -g @anthropic-ai/claude-code@{TESTED_VERSION}"
-
-_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
-_checked: dict[str, str] = {}
+RELEASE = Release(
+    product="Claude Code",
+    minimum=(2, 0, 0),
+    install=f"npm install -g @anthropic-ai/claude-code@{TESTED_VERSION}",
+)
+"""The release the parser was recorded from; older ones are refused."""
 
 
 class ClaudeCodeAgent:
@@ -48,7 +47,7 @@ class ClaudeCodeAgent:
 
     async def check(self) -> str:
         """The CLI's version, once per binary per process; refuses a missing or too old one."""
-        return await check_version(self.name, self._config.binary, self._env)
+        return await check_version(self.name, self._config.binary, self._env, RELEASE)
 
     async def run_step(self, job: StepJob) -> StepOutcome:
         await self.check()
@@ -112,24 +111,3 @@ class ClaudeCodeAgent:
             f"ANTHROPIC_API_KEY and add it to [agents.{self.name}] pass_env (Bedrock: the AWS_* "
             "variables and env.AWS_REGION)"
         )
-
-
-async def check_version(name: str, binary: str, env: Mapping[str, str]) -> str:
-    """`claude --version`, refusing a missing binary or a release older than `MIN_VERSION`."""
-    if binary in _checked:
-        return _checked[binary]
-    fix = f"install it with `{INSTALL}`, or remove {name} from [roles.executor] in .factory/config.toml"
-    try:
-        ran = await run_process([binary, "--version"], cwd=Path.cwd(), env=env, timeout_s=60, output_cap=4000)
-    except FileNotFoundError:
-        raise ConfigError(f"{name}: `{binary}` was not found ([agents.{name}] binary): {fix}") from None
-    except PermissionError:
-        raise ConfigError(f"{name}: `{binary}` is not executable ([agents.{name}] binary): {fix}") from None
-    found = _VERSION.search(ran.output)
-    if ran.exit_code != 0 or found is None:
-        said = ran.output.strip()[:200]
-        raise ConfigError(f"{name}: `{binary} --version` failed ({said}): {fix}")
-    if tuple(int(part) for part in found.groups()) < MIN_VERSION:
-        raise ConfigError(f"{name}: Claude Code {found.group(0)} is too old: {fix}")
-    _checked[binary] = found.group(0)
-    return found.group(0)

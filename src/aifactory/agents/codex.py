@@ -20,26 +20,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import time
 from collections.abc import Mapping
-from pathlib import Path
 
 from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
 from aifactory.agents.codex_stream import CodexStream, conclude
 from aifactory.agents.pipe import exit_code, lines
+from aifactory.agents.release import Release, check_version
 from aifactory.config.agents import AgentConfig
-from aifactory.errors import ConfigError
-from aifactory.workspace.process import open_stream, run_process
+from aifactory.workspace.process import open_stream
 
 TESTED_VERSION = "0.169.0"
 """The release the factory's tests run (CI installs it)."""
-MIN_VERSION = (0, 169, 0)
-"""The oldest release known to speak these events and take `developer_instructions`; older ones differ."""
-INSTALL = f"npm install -g @openai/codex@{TESTED_VERSION}"
-
-_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
-_checked: dict[str, str] = {}
+RELEASE = Release(
+    product="Codex CLI", minimum=(0, 169, 0), install=f"npm install -g @openai/codex@{TESTED_VERSION}"
+)
+"""The release the parser was recorded from; older ones are refused."""
 
 
 class CodexAgent:
@@ -54,7 +50,7 @@ class CodexAgent:
 
     async def check(self) -> str:
         """The CLI's version, once per binary per process; refuses a missing or too old one."""
-        return await check_version(self.name, self._config.binary, self._env)
+        return await check_version(self.name, self._config.binary, self._env, RELEASE)
 
     async def run_step(self, job: StepJob) -> StepOutcome:
         await self.check()
@@ -115,24 +111,3 @@ class CodexAgent:
 def _toml_string(text: str) -> str:
     """`text` as a TOML basic string: codex takes a `-c` value that is not valid TOML as raw text."""
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-async def check_version(name: str, binary: str, env: Mapping[str, str]) -> str:
-    """`codex --version`, refusing a missing binary or a release older than `MIN_VERSION`."""
-    if binary in _checked:
-        return _checked[binary]
-    fix = f"install it with `{INSTALL}`, or remove {name} from [roles.executor] in .factory/config.toml"
-    try:
-        ran = await run_process([binary, "--version"], cwd=Path.cwd(), env=env, timeout_s=60, output_cap=4000)
-    except FileNotFoundError:
-        raise ConfigError(f"{name}: `{binary}` was not found ([agents.{name}] binary): {fix}") from None
-    except PermissionError:
-        raise ConfigError(f"{name}: `{binary}` is not executable ([agents.{name}] binary): {fix}") from None
-    found = _VERSION.search(ran.output)
-    if ran.exit_code != 0 or found is None:
-        said = ran.output.strip()[:200]
-        raise ConfigError(f"{name}: `{binary} --version` failed ({said}): {fix}")
-    if tuple(int(part) for part in found.groups()) < MIN_VERSION:
-        raise ConfigError(f"{name}: Codex CLI {found.group(0)} is too old: {fix}")
-    _checked[binary] = found.group(0)
-    return found.group(0)

@@ -21,6 +21,7 @@ _KINDS: dict[AgentKind, tuple[str, str]] = {
     AgentKind.CLAUDE_CODE: ("aifactory.agents.claude_code", "ClaudeCodeAgent"),
     AgentKind.CODEX: ("aifactory.agents.codex", "CodexAgent"),
     AgentKind.AIDER: ("aifactory.agents.aider", "AiderAgent"),
+    AgentKind.GEMINI: ("aifactory.agents.gemini", "GeminiAgent"),
 }
 """Agents by kind, as (module, class); Codex, Gemini CLI and Aider will be one line each."""
 

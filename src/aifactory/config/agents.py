@@ -27,6 +27,7 @@ class AgentKind(StrEnum):
     CLAUDE_CODE = "claude-code"
     CODEX = "codex"
     AIDER = "aider"
+    GEMINI = "gemini"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,15 @@ KIND_DEFAULTS: dict[AgentKind, KindDefaults] = {
             "yes-always": "edits and the shell commands the model suggests run unasked",
         },
         pass_env=("OPENAI_API_KEY", "ANTHROPIC_API_KEY"),
+    ),
+    AgentKind.GEMINI: KindDefaults(
+        binary="gemini",
+        allowed_tools=("run_shell_command",),
+        permission_modes={
+            "auto_edit": "edits and the allowed tools run unasked; other tools are not offered",
+            "yolo": "every tool runs unasked, shell commands included",
+        },
+        pass_env=("GEMINI_API_KEY", "GEMINI_CLI_HOME"),
     ),
 }
 """Per kind: each agent CLI names its command, tools and permission modes its own way."""
@@ -154,7 +164,8 @@ def is_secret_name(name: str) -> bool:
 
 
 def default_agents() -> dict[str, AgentConfig]:
-    """Claude Code on the user's login or subscription, the same CLI on AWS Bedrock, Codex and Aider."""
+    """Claude Code on the user's login or subscription, the same CLI on AWS Bedrock, Codex, Aider and
+    Gemini CLI."""
     return {
         "claude-code": AgentConfig.model_validate({"kind": AgentKind.CLAUDE_CODE}),
         "claude-code@bedrock": AgentConfig.model_validate(
@@ -162,4 +173,5 @@ def default_agents() -> dict[str, AgentConfig]:
         ),
         "codex": AgentConfig.model_validate({"kind": AgentKind.CODEX}),
         "aider": AgentConfig.model_validate({"kind": AgentKind.AIDER}),
+        "gemini": AgentConfig.model_validate({"kind": AgentKind.GEMINI}),
     }

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 WireProtocol: TypeAlias = Literal[
-    "anthropic", "openai", "openai-responses", "azure-openai", "azure-openai-responses", "bedrock"
+    "anthropic",
+    "openai",
+    "openai-responses",
+    "azure-openai",
+    "azure-openai-responses",
+    "bedrock",
+    "gemini",
 ]
 StopReason: TypeAlias = Literal["end_turn", "tool_use", "max_tokens"]
 ToolInput: TypeAlias = dict[str, Any] | str

@@ -24,6 +24,7 @@ from aifactory.testing.wire_anthropic import AnthropicWire
 from aifactory.testing.wire_azure import AzureOpenAIWire, AzureResponsesWire
 from aifactory.testing.wire_bedrock import BedrockWire
 from aifactory.testing.wire_bedrock_invoke import BedrockInvokeWire, inference_profiles
+from aifactory.testing.wire_gemini import GeminiWire
 from aifactory.testing.wire_openai import OpenAIWire
 from aifactory.testing.wire_responses import ResponsesWire
 
@@ -34,6 +35,7 @@ _WIRES: dict[str, tuple[Callable[[], Wire], ...]] = {
     "azure-openai": (AzureOpenAIWire, AzureResponsesWire),
     "azure-openai-responses": (AzureResponsesWire,),
     "bedrock": (BedrockWire, BedrockInvokeWire),
+    "gemini": (GeminiWire,),
 }
 """The APIs each simulated provider serves: OpenAI and Azure serve Chat Completions and the Responses
 API side by side, as the real ones do; the `-responses` protocols serve the Responses API alone; Bedrock
@@ -58,8 +60,8 @@ class _LoopbackServer(ThreadingHTTPServer):
 
 
 class FakeServer:
-    """A simulated model provider on 127.0.0.1: Anthropic, OpenAI, Azure OpenAI or Bedrock (Converse and
-    InvokeModel).
+    """A simulated model provider on 127.0.0.1: Anthropic, OpenAI, Azure OpenAI, Bedrock (Converse and
+    InvokeModel) or Gemini.
 
     `protocol` names the provider and so the APIs it serves (see `_WIRES`); each request is answered
     in the API of the path it was sent to, and its `SimRequest.protocol` names that API.
@@ -107,7 +109,7 @@ class FakeServer:
     @property
     def base_url(self) -> str:
         """The base URL the SDK expects: with `/v1` for OpenAI; the bare root for the others (Azure's
-        resource endpoint, Bedrock's `endpoint_url`)."""
+        resource endpoint, Bedrock's `endpoint_url`, Gemini's `GOOGLE_GEMINI_BASE_URL`)."""
         root = f"http://127.0.0.1:{self.port}"
         return f"{root}/v1" if self.protocol in ("openai", "openai-responses") else root
 

@@ -76,12 +76,21 @@ def asked_by_aider(request: SimRequest) -> bool:
     return not request.tools and "# Your step:" in request.prompt
 
 
+def execute_with_gemini_tools(request: SimRequest) -> Answer:
+    """A step as Gemini CLI does it: its `write_file` (a path in the workspace), then a summary."""
+    number = step_of(request)
+    if request.turns_since_user() == 0:
+        content = f"note {number} written by {attempt_of(request)}\n"
+        return call_tool("write_file", file_path=step_file(number), content=content)
+    return reply_text(f"Wrote {step_file(number)}.")
+
+
 def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
     """Plans `steps` steps; step K writes `notes/step-K.txt` naming its attempt; the verifiers pass.
 
     The executor's step is served to the built-in agent (`write_file`, `step_done`), to Claude Code
-    (`Write`, then a text answer), to Codex (`exec_command`, then a text answer) and to Aider (the
-    file in its edit format).
+    (`Write`, then a text answer), to Codex (`exec_command`, then a text answer), to Aider (the file
+    in its edit format) and to Gemini CLI (its own `write_file`, then a text answer).
     """
     task_list = [
         {"title": f"Write note {k}", "description": f"Write {step_file(k)}.", "files": [step_file(k)]}
@@ -109,6 +118,7 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
         (offers_tool("Write"), execute_with_own_tools),
         (offers_tool("exec_command"), execute_with_shell),
         (asked_by_aider, execute_as_aider),
+        (offers_tool("write_file"), execute_with_gemini_tools),
         (
             offers_tool("submit_plan_verdict"),
             call_tool("submit_plan_verdict", verdict="pass", summary="As planned."),
