@@ -10,6 +10,7 @@ place (`cli/errors.py`); the message always names what is wrong and how to fix i
     │   ├── NotARepositoryError   not inside a git work tree, or no commit yet
     │   ├── PlanFileError         a plan file is unreadable or malformed
     │   ├── LessonFileError       a lesson file is malformed: names file, field and fix
+    │   ├── AgentFileError        a small agent's file is malformed: names file, line, field and fix
     │   ├── BlueprintError        a blueprint template is missing or broken
     │   ├── CheckError            a lesson's check cannot run as written (bad rule, unknown language)
     │   └── NotFoundError         no such run, attempt or file
@@ -66,6 +67,15 @@ class LessonFileError(LocatedError):
     Loading a folder of lessons skips such a file and reports this error as a warning; changing the
     lesson itself refuses with it.
     """
+
+    def __init__(self, problem: str, *, path: Path, field: str, line: int | None = None) -> None:
+        super().__init__(f"{field}: {problem}", path=path, line=line)
+        self.field = field
+        self.problem = problem
+
+
+class AgentFileError(LocatedError):
+    """A small agent file (`agents/NAME.md` of the blueprint) is malformed: `path[:line]: field: problem`."""
 
     def __init__(self, problem: str, *, path: Path, field: str, line: int | None = None) -> None:
         super().__init__(f"{field}: {problem}", path=path, line=line)

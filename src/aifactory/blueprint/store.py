@@ -83,13 +83,19 @@ class Blueprint:
         return self._render(PLAN_TEMPLATE, lambda: template.render(**context))
 
     def prompt(self, role: Role, **context: Any) -> Prompt:
-        name = role_file(role)
+        return self._prompt(role_file(role), "a role file", context)
+
+    def agent_prompt(self, template: str, **context: Any) -> Prompt:
+        """A small agent's prompt: the blocks of its file under `agents/` (the header is not rendered)."""
+        return self._prompt(template, "an agent file", context)
+
+    def _prompt(self, name: str, what: str, context: dict[str, Any]) -> Prompt:
         template = self._template(name)
         for required in ("system", "task"):
             if required not in template.blocks:
                 raise BlueprintError(
                     f"{self.root / name} has no {{% block {required} %}}: "
-                    "a role file needs a system and a task block"
+                    f"{what} needs a system and a task block"
                 )
         render_context = template.new_context(dict(context))
 

@@ -17,6 +17,7 @@ from aifactory.domain.usage import Usage
 from aifactory.domain.verdict import Severity
 from aifactory.ledger.agent_log import ToolUse
 from aifactory.ledger.queries import AttemptDetail, RunDetail, RunSummary, StepDetail
+from aifactory.ledger.small_agents import AgentRunDetail
 
 _TOOLS_SHOWN = 8
 """Tool calls listed per agent and step in `factory show`; the rest are counted."""
@@ -120,6 +121,17 @@ def _print_step(console: Console, step: StepDetail) -> None:
         console.print(line, soft_wrap=True)
 
 
+def print_agent_run(console: Console, ran: AgentRunDetail) -> None:
+    """`agent NAME COMMIT  summary`, or the reason its change was dropped, then its report lines."""
+    if ran.dropped:
+        outcome = f"[red]dropped[/]: {escape(ran.dropped)}"
+    else:
+        outcome = (ran.commit[:10] if ran.commit else "no change") + f"  {escape(ran.summary)}"
+    console.print(f"  agent {escape(ran.agent)} {outcome}", soft_wrap=True)
+    for line in ran.report:
+        console.print(f"    [dim]{escape(line)}[/]", soft_wrap=True)
+
+
 def print_rounds(console: Console, run: RunDetail) -> None:
     """Each round's blueprint version and the lessons its plan carried: how the inputs changed."""
     for round_ in run.rounds:
@@ -164,6 +176,8 @@ def print_run(console: Console, run: RunDetail, by_role: dict[Role, Usage]) -> N
             console.print(f"  {attempt.state.value}: {escape(attempt.reason)}", soft_wrap=True)
         for step in attempt.steps:
             _print_step(console, step)
+        for ran in attempt.agents:
+            print_agent_run(console, ran)
         for verdict in attempt.verdicts:
             mark = "[green]pass[/]" if verdict.passed else "[red]reject[/]"
             console.print(f"  {verdict.source}: {mark}  [dim]{escape(verdict.summary)}[/]", soft_wrap=True)

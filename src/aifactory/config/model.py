@@ -9,6 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from aifactory.config.agents import AgentConfig, default_agents
 from aifactory.config.providers import ProviderConfig, ProviderKind, Section
+from aifactory.config.small_agents import LibrarianConfig, SmallAgentsConfig
 from aifactory.domain.prices import Price
 from aifactory.domain.run import Role
 
@@ -172,6 +173,8 @@ class FactoryConfig(Section):
     providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
     agents: dict[str, AgentConfig] = Field(default_factory=default_agents)
     """External coding agents by name; the executor's choices may name them instead of a provider."""
+    small_agents: SmallAgentsConfig = SmallAgentsConfig()
+    librarian: LibrarianConfig = LibrarianConfig()
     prices: dict[str, Price] = Field(default_factory=dict)
     """Prices by `provider:model`, overriding the shipped table (genai-prices) for that model."""
 

@@ -155,6 +155,25 @@ class AgentToolCalled(_Event):
     ok: bool = True
 
 
+class SmallAgentRan(_Event):
+    """A small agent (`.factory/blueprint/agents/NAME.md`) ran on an attempt's worktree or on files.
+
+    `commit` is the agent's own commit, None when it changed nothing or its change was `dropped`
+    (the reason: a check it must pass failed, so the worktree was reset to before it). `run_id` is the
+    attempt's run, or the agent's own id (`agent-NAME-STAMP`) when it ran on files.
+    """
+
+    kind: Literal["small-agent-ran"] = "small-agent-ran"
+    run_id: str
+    attempt: str | None = None
+    agent: str
+    branch: str = ""
+    commit: str | None = None
+    dropped: str | None = None
+    summary: str = ""
+    report: tuple[str, ...] = ()
+
+
 class ModelCalled(_Event):
     """One request on the wire; failed requests are recorded too, with their error."""
 
@@ -262,6 +281,7 @@ Event = Annotated[
     | StepStarted
     | StepFinished
     | AgentToolCalled
+    | SmallAgentRan
     | ModelCalled
     | ProviderCooled
     | ProviderSwitched

@@ -26,6 +26,7 @@ from aifactory.domain.verdict import AttemptVerdict
 from aifactory.engine import guard
 from aifactory.engine.context import Factory
 from aifactory.engine.restore import restore
+from aifactory.engine.small_agents import after_execution
 from aifactory.engine.verify import Subject, verify_attempt
 from aifactory.errors import FactoryError, StepError
 from aifactory.providers.calls import CallScope
@@ -76,8 +77,11 @@ async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
             worktree = await factory.git.add_worktree(job.worktree, job.branch, job.base_commit)
             done = []
         steps = await _execute(factory, job, worktree, done)
+        await after_execution(
+            factory, worktree, branch=job.branch, base=job.base_commit, run_id=job.run_id, attempt=job.attempt
+        )
         emit(AttemptChanged(run_id=job.run_id, attempt=job.attempt, state=AttemptState.VERIFYING))
-        head = steps[-1].commit if steps else job.base_commit
+        head = await worktree.require_head()
         target = CheckTarget(
             worktree=job.worktree, base=job.base_commit, head=head, log_dir=log_dir, env=factory.command_env
         )

@@ -211,12 +211,29 @@ CREATE TABLE tool_calls (
 CREATE INDEX tool_calls_by_step ON tool_calls (run_id, attempt, step);
 """
 
+_SMALL_AGENTS = """
+CREATE TABLE small_agent_runs (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    attempt TEXT,
+    agent TEXT NOT NULL,
+    branch TEXT NOT NULL DEFAULT '',
+    commit_sha TEXT,
+    dropped TEXT,
+    summary TEXT NOT NULL DEFAULT '',
+    report TEXT NOT NULL DEFAULT '[]',
+    at TEXT NOT NULL
+);
+CREATE INDEX small_agent_runs_by_attempt ON small_agent_runs (run_id, attempt);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("m001_initial", _INITIAL),
     ("m002_rounds_and_lessons", _ROUNDS_AND_LESSONS),
     ("m003_provider_events", _PROVIDER_EVENTS),
     ("m004_resumes", _RESUMES),
     ("m005_agent_log", _AGENT_LOG),
+    ("m007_small_agents", _SMALL_AGENTS),
 )
 """Every migration ever shipped, oldest first. Append only."""
 

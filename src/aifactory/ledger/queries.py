@@ -20,6 +20,7 @@ from aifactory.domain.usage import Usage
 from aifactory.domain.verdict import Finding, Verdict
 from aifactory.errors import NotFoundError
 from aifactory.ledger.agent_log import ToolUse, tool_uses
+from aifactory.ledger.small_agents import AgentRunDetail, agent_runs
 from aifactory.ledger.store import Ledger, Snapshot
 
 _MAX_CANDIDATES = 10
@@ -65,6 +66,8 @@ class AttemptDetail(_ReadModel):
     verdicts: tuple[Verdict, ...]
     usage: Usage
     model_calls: int
+    agents: tuple[AgentRunDetail, ...] = ()
+    """Small agents run after the steps, before verification, in order."""
 
 
 class RunSummary(_ReadModel):
@@ -288,6 +291,7 @@ def _attempts(db: Snapshot, run_id: str, now: datetime) -> list[AttemptDetail]:
     calls = _group(db.rows("SELECT * FROM model_calls WHERE run_id = ? ORDER BY id", (run_id,)), "attempt")
     verdicts = _verdicts(db, run_id)
     tools = tool_uses(db, run_id)
+    agents = agent_runs(db, run_id)
     details = []
     for row in db.rows("SELECT * FROM attempts WHERE run_id = ? ORDER BY rowid", (run_id,)):
         name = row["name"]
@@ -311,6 +315,7 @@ def _attempts(db: Snapshot, run_id: str, now: datetime) -> list[AttemptDetail]:
                 verdicts=tuple(verdicts.get(name, [])),
                 usage=_total(calls.get(name, [])),
                 model_calls=len(calls.get(name, [])),
+                agents=tuple(agents.get(name, [])),
             )
         )
     return details

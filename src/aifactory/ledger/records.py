@@ -22,6 +22,7 @@ from aifactory.domain.events import (
     RunFinished,
     RunResumed,
     RunStarted,
+    SmallAgentRan,
 )
 from aifactory.ledger.attempt_records import write_attempt_event
 from aifactory.ledger.columns import require_one, timestamp
@@ -41,6 +42,8 @@ def write_event(db: sqlite3.Connection, event: Event, *, owner: Owner) -> None:
             _run_started(db, event, owner)
         case RunResumed():
             _run_resumed(db, event, owner)
+        case SmallAgentRan():
+            _small_agent_ran(db, event)
         case ProviderCooled() | ProviderSwitched() | PoolWaiting():
             _provider_event(db, event)
         case PlanWritten() | RoundStarted() | RoundFinished() | LessonNoted() | RunFinished():
@@ -236,3 +239,25 @@ def _run_finished(db: sqlite3.Connection, event: RunFinished) -> None:
         (event.state.value, event.reason, timestamp(event.at), event.run_id),
     )
     require_one(updated, event.kind, f"run {event.run_id}", "run-started")
+
+
+def _small_agent_ran(db: sqlite3.Connection, event: SmallAgentRan) -> None:
+    """No foreign keys: an agent run on files belongs to no run of the `runs` table."""
+    db.execute(
+        """
+        INSERT INTO small_agent_runs
+            (run_id, attempt, agent, branch, commit_sha, dropped, summary, report, at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        (
+            event.run_id,
+            event.attempt,
+            event.agent,
+            event.branch,
+            event.commit,
+            event.dropped,
+            event.summary,
+            json.dumps(list(event.report)),
+            timestamp(event.at),
+        ),
+    )

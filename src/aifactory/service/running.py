@@ -95,14 +95,7 @@ def wired(
     session: Session, run_id: str, base: str, first: Plan, first_path: Path, *, learning: bool, notice: Notice
 ) -> tuple[Factory, Replan, Learn]:
     """What the engine works with for one run, and how it rewrites the plan and learns between rounds."""
-    project = session.project
-    factory = Factory(
-        kit=session.kit,
-        git=project.git,
-        sink=session.events,
-        logs=project.logs_dir,
-        command_env=project.command_env(),
-    )
+    factory = wired_factory(session)
 
     async def replan(number: int) -> RoundPlan:
         planned = await planning.replan(session, first, first_path, number, run_id)
@@ -115,6 +108,18 @@ def wired(
         return await learn(factory, run_id, base, outcome)
 
     return factory, replan, learn_from
+
+
+def wired_factory(session: Session) -> Factory:
+    """What the engine works with in this session's repository: roles, git, events, logs, commands' env."""
+    project = session.project
+    return Factory(
+        kit=session.kit,
+        git=project.git,
+        sink=session.events,
+        logs=project.logs_dir,
+        command_env=project.command_env(),
+    )
 
 
 def round_plan(session: Session, plan: Plan, path: Path, blueprint: str | None = None) -> RoundPlan:
