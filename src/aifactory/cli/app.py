@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("aifactory.cli.demo", "demo"),
     "lessons": ("aifactory.cli.lessons", "app"),
     "agent": ("aifactory.cli.small_agents", "app"),
+    "workflow": ("aifactory.cli.workflows", "app"),
 }
 """Each command, in the order `--help` lists them: (module, function, or a `typer.Typer` group)."""
 

@@ -161,6 +161,12 @@ def _default_providers() -> dict[str, ProviderConfig]:
     }
 
 
+class WorkflowsConfig(Section):
+    """`[workflows]`: how many step instances of a workflow run at once."""
+
+    parallel: int = Field(default=4, ge=1, le=64)
+
+
 class FactoryConfig(Section):
     run: RunConfig = RunConfig()
     plan: PlanConfig = PlanConfig()
@@ -169,6 +175,7 @@ class FactoryConfig(Section):
     verify: VerifyConfig = VerifyConfig()
     lessons: LessonsConfig = LessonsConfig()
     checks: ChecksConfig = ChecksConfig()
+    workflows: WorkflowsConfig = WorkflowsConfig()
     roles: dict[Role, RoleConfig] = Field(default_factory=_default_roles)
     providers: dict[str, ProviderConfig] = Field(default_factory=_default_providers)
     agents: dict[str, AgentConfig] = Field(default_factory=default_agents)

@@ -19,6 +19,7 @@ from aifactory.domain.plan import TaskKind
 from aifactory.domain.run import AttemptState, Role, RunState, StepState
 from aifactory.domain.usage import Usage
 from aifactory.domain.verdict import Verdict
+from aifactory.domain.workflow import WorkflowState, WorkflowStepState
 
 
 def _now() -> datetime:
@@ -270,6 +271,42 @@ class RunFinished(_Event):
     reason: str = ""
 
 
+class WorkflowStarted(_Event):
+    """A workflow run began (or a resume took it up: same id, `resumed` true)."""
+
+    kind: Literal["workflow-started"] = "workflow-started"
+    run_id: str
+    workflow: str
+    file: str
+    inputs: dict[str, str | list[str]]
+    branch: str
+    worktree: str
+    base_commit: str
+    resumed: bool = False
+
+
+class WorkflowStepChanged(_Event):
+    """One step instance started, finished, failed or was skipped; outputs are set when it is done."""
+
+    kind: Literal["workflow-step-changed"] = "workflow-step-changed"
+    run_id: str
+    key: str
+    step: str
+    step_kind: str
+    item: str | None = None
+    state: WorkflowStepState
+    outputs: dict[str, str | list[str]] = Field(default_factory=dict)
+    reason: str = ""
+    commit: str | None = None
+
+
+class WorkflowFinished(_Event):
+    kind: Literal["workflow-finished"] = "workflow-finished"
+    run_id: str
+    state: WorkflowState
+    reason: str = ""
+
+
 Event = Annotated[
     RunStarted
     | RunResumed
@@ -288,7 +325,10 @@ Event = Annotated[
     | PoolWaiting
     | VerdictReached
     | LessonNoted
-    | RunFinished,
+    | RunFinished
+    | WorkflowStarted
+    | WorkflowStepChanged
+    | WorkflowFinished,
     Field(discriminator="kind"),
 ]
 

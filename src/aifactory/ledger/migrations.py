@@ -227,12 +227,47 @@ CREATE TABLE small_agent_runs (
 CREATE INDEX small_agent_runs_by_attempt ON small_agent_runs (run_id, attempt);
 """
 
+_WORKFLOWS = """
+CREATE TABLE workflow_runs (
+    id TEXT PRIMARY KEY,
+    workflow TEXT NOT NULL,
+    file TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    worktree TEXT NOT NULL,
+    base_commit TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX workflow_runs_by_start ON workflow_runs (started_at);
+
+CREATE TABLE workflow_steps (
+    run_id TEXT NOT NULL REFERENCES workflow_runs (id),
+    key TEXT NOT NULL,
+    step TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    item TEXT,
+    state TEXT NOT NULL,
+    outputs TEXT NOT NULL DEFAULT '{}',
+    reason TEXT NOT NULL DEFAULT '',
+    commit_sha TEXT,
+    started_at TEXT,
+    finished_at TEXT,
+    PRIMARY KEY (run_id, key)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("m001_initial", _INITIAL),
     ("m002_rounds_and_lessons", _ROUNDS_AND_LESSONS),
     ("m003_provider_events", _PROVIDER_EVENTS),
     ("m004_resumes", _RESUMES),
     ("m005_agent_log", _AGENT_LOG),
+    ("m006_workflows", _WORKFLOWS),
     ("m007_small_agents", _SMALL_AGENTS),
 )
 """Every migration ever shipped, oldest first. Append only."""

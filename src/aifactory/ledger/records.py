@@ -23,9 +23,13 @@ from aifactory.domain.events import (
     RunResumed,
     RunStarted,
     SmallAgentRan,
+    WorkflowFinished,
+    WorkflowStarted,
+    WorkflowStepChanged,
 )
 from aifactory.ledger.attempt_records import write_attempt_event
 from aifactory.ledger.columns import require_one, timestamp
+from aifactory.ledger.workflow_records import write_workflow_event
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ def write_event(db: sqlite3.Connection, event: Event, *, owner: Owner) -> None:
             _provider_event(db, event)
         case PlanWritten() | RoundStarted() | RoundFinished() | LessonNoted() | RunFinished():
             _write_run_event(db, event)
+        case WorkflowStarted() | WorkflowStepChanged() | WorkflowFinished():
+            write_workflow_event(db, event, pid=owner.pid, host=owner.host)
         case _:
             write_attempt_event(db, event)
 

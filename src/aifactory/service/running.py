@@ -31,6 +31,8 @@ class RunStart:
     plan_path: Path | None = None
     ask: str = ""
     context: Sequence[Path] = ()
+    base: str | None = None
+    """The commit attempts branch from; None: HEAD (a workflow's step runs from its own branch)."""
 
 
 async def run(
@@ -49,7 +51,7 @@ async def run(
     nothing, so a run is one round.
     """
     project = session.project
-    base = await project.git.require_head()
+    base = start.base or await project.git.require_head()
     session.kit.catalog.check(list(Role))
     await check_agents(session.kit)
     plan_path = start.plan_path
@@ -70,7 +72,8 @@ async def run(
         raise UserError(
             f"{plan_path} has no task list yet: complete it with `factory plan --answer {plan_path}`"
         )
-    await _warn_if_dirty(session, base, notice)
+    if start.base is None:
+        await _warn_if_dirty(session, base, notice)
     run_id = new_run_id(plan.title)
     factory, replan, learn_from = wired(
         session, run_id, base, plan, plan_path, learning=learning, notice=notice

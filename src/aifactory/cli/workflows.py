@@ -1,0 +1,104 @@
+"""`factory workflow`: validate a workflow file, run it, resume a stopped run of it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from aifactory.cli.common import Options, console, err_console, execute
+from aifactory.cli.errors import EXIT_FAILED, EXIT_OK
+from aifactory.domain.events import Event, WorkflowStepChanged
+from aifactory.domain.workflow import WorkflowState, WorkflowStepState
+from aifactory.errors import UserError
+from aifactory.service.project import open_project, session
+from aifactory.workflow import api
+from aifactory.workflow.load import workflow_names
+
+app = typer.Typer(
+    help="Workflows: DAG files of steps under .factory/workflows/NAME.toml.", no_args_is_help=True
+)
+
+_STYLE = {
+    WorkflowStepState.RUNNING: "cyan",
+    WorkflowStepState.DONE: "green",
+    WorkflowStepState.FAILED: "red",
+    WorkflowStepState.SKIPPED: "yellow",
+}
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="A workflow's name; all of them when left out.")] = None,
+) -> None:
+    """Report cycles, unknown agents, missing inputs and outputs, and type mismatches, with file and line."""
+
+    async def work(opts: Options) -> int:
+        project = await open_project(opts.repo)
+        names = [name] if name else workflow_names(project.root)
+        if not names:
+            raise UserError("no workflows: write one as .factory/workflows/NAME.toml")
+        problems = 0
+        for each in names:
+            workflow, found = api.check(project, each)
+            for problem in found:
+                err_console.print(f"[red]error:[/] {escape(str(problem))}", soft_wrap=True)
+            problems += len(found)
+            if not found:
+                console.print(f"{workflow.path}: ok ({len(workflow.spec.steps)} steps)")
+        return problems
+
+    raise typer.Exit(EXIT_FAILED if execute(ctx, work) else EXIT_OK)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The workflow's name (.factory/workflows/NAME.toml).")],
+    inputs: Annotated[
+        list[str] | None, typer.Option("--input", "-i", help="KEY=VALUE; @path reads a file.")
+    ] = None,
+) -> None:
+    """Run a workflow's steps as soon as their needs are met, in parallel, on a new branch."""
+
+    async def work(opts: Options) -> api.WorkflowOutcome:
+        project = await open_project(opts.repo)
+        with session(project, _progress) as current:
+            return await api.start(current, name, inputs or [])
+
+    _report(execute(ctx, work))
+
+
+@app.command()
+def resume(
+    ctx: typer.Context,
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Workflow run id, or a unique prefix.")],
+) -> None:
+    """Continue a stopped workflow run: done steps are kept, the others run again."""
+
+    async def work(opts: Options) -> api.WorkflowOutcome:
+        project = await open_project(opts.repo)
+        with session(project, _progress) as current:
+            return await api.resume(current, run_ref)
+
+    _report(execute(ctx, work))
+
+
+def _progress(event: Event) -> None:
+    """One line per step instance as it starts and ends: readable live and in CI logs alike."""
+    if isinstance(event, WorkflowStepChanged):
+        detail = f": {event.reason}" if event.reason else ""
+        style = _STYLE[event.state]
+        console.print(
+            f"[{style}]{event.state.value:>8}[/] {escape(event.key)}{escape(detail)}", soft_wrap=True
+        )
+
+
+def _report(outcome: api.WorkflowOutcome) -> None:
+    console.print(f"\nworkflow run {outcome.run_id}: {outcome.state.value} (branch {outcome.branch})")
+    if outcome.state is WorkflowState.PASSED:
+        raise typer.Exit(EXIT_OK)
+    console.print(f"[red]{escape(outcome.reason)}[/]", soft_wrap=True)
+    raise typer.Exit(EXIT_FAILED)

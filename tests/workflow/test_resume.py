@@ -1,0 +1,80 @@
+"""`factory workflow resume RUN` after a `factory workflow run` killed with SIGKILL mid-step: done
+steps are not redone, the interrupted one runs again from its workspace's last commit."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+from aifactory.testing.team import scripted_team
+from tests.sim import SimProject, sim_project
+
+
+def _query(sim: SimProject, sql: str) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(sim.repo / ".factory" / "ledger.db")) as db:
+        return db.execute(sql).fetchall()
+
+
+def _states(sim: SimProject) -> dict[object, object]:
+    if not (sim.repo / ".factory" / "ledger.db").exists():
+        return {}
+    return dict(_query(sim, "select key, state from workflow_steps"))
+
+
+def test_a_killed_workflow_run_resumes_without_redoing_done_steps(tmp_path: Path) -> None:
+    count, go = tmp_path / "first-ran", tmp_path / "go"
+    flow = f"""
+[[steps]]
+id = "first"
+kind = "shell"
+command = "echo once >> {count}; echo first > first.txt"
+
+[[steps]]
+id = "second"
+kind = "shell"
+needs = ["first"]
+command = "echo partial > partial.txt; while [ ! -f {go} ]; do sleep 0.1; done; echo second > second.txt"
+"""
+    with sim_project(tmp_path, scripted_team()) as sim:
+        folder = sim.repo / ".factory" / "workflows"
+        folder.mkdir(parents=True)
+        (folder / "twice.toml").write_text(flow)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aifactory", "--repo", str(sim.repo), "workflow", "run", "twice"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **sim.env},
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while _states(sim).get("second") != "running":
+                assert time.monotonic() < deadline, "timed out"
+                time.sleep(0.05)
+        finally:
+            os.killpg(process.pid, 9)
+            process.wait()
+        [(run_id,)] = _query(sim, "select id from workflow_runs")
+        assert _states(sim) == {"first": "done", "second": "running"}
+        go.write_text("")
+
+        resumed = sim.cli("workflow", "resume", str(run_id))
+
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert count.read_text() == "once\n", "the done step was not run again"
+        assert _states(sim) == {"first": "done", "second": "done"}
+        assert _query(sim, "select state from workflow_runs") == [("passed",)]
+        [(branch,)] = _query(sim, "select branch from workflow_runs")
+        subjects = subprocess.run(
+            ["git", "log", "--format=%s", str(branch)],
+            cwd=sim.repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        assert subjects[:2] == [f"workflow {run_id}: second (shell)", f"workflow {run_id}: first (shell)"]
