@@ -7,7 +7,7 @@ model conversation has the same turn limit, the same validation-retry policy and
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pydantic_ai import Agent, ToolOutput
@@ -15,7 +15,7 @@ from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded
 from pydantic_ai.messages import CachePoint
 from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
-from pydantic_ai.toolsets import FunctionToolset
+from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
 from pydantic_ai.usage import UsageLimits
 
 from aifactory.agents.tools import Confined, Workspace
@@ -45,17 +45,19 @@ async def run_model(
     settings: ModelSettings,
     max_turns: int,
     output_retries: int,
+    extra: Sequence[AbstractToolset[Workspace]] = (),
 ) -> T:
     """Converse until the model calls the output tool with a valid answer; `who` names it in errors.
 
     `stable`, the part of the request later calls repeat byte for byte (the plan), goes first with a
-    cache breakpoint after it, so those calls read it from the provider's cache.
+    cache breakpoint after it, so those calls read it from the provider's cache. `extra` toolsets
+    (the attempt's MCP tools) are offered beside `tools`.
     """
     agent = Agent(
         model,
         output_type=output,
         instructions=instructions,
-        toolsets=[toolset(tools)],
+        toolsets=[toolset(tools), *extra],
         deps_type=Workspace,
         retries={"tools": output_retries, "output": output_retries},
     )

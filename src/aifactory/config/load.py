@@ -101,7 +101,7 @@ def _explain(error: ValidationError, sources: list[tuple[Path, str]], fallback: 
             f"unknown key {loc[-1]!r}; check its spelling against the commented defaults from `factory init`"
         )
     elif (
-        first["type"] not in {"missing", "value_error", "unknown_provider", "provider_setting"}
+        first["type"] not in {"missing", "value_error", "unknown_provider", "provider_setting", "mcp_setting"}
         and "loc" not in context
     ):
         problem = f"{problem} (got {first['input']!r})"

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from aifactory.config.agents import AgentConfig, default_agents
+from aifactory.config.mcp import McpServerConfig, parse_grants, server_name_error, unknown_server
 from aifactory.config.providers import ProviderConfig, ProviderKind, Section
 from aifactory.config.small_agents import LibrarianConfig, SmallAgentsConfig
 from aifactory.domain.prices import Price
@@ -54,6 +55,8 @@ class RoleConfig(Section):
     complex: tuple[str, ...] = ()
     max_tokens: int = Field(default=8192, gt=0)
     temperature: float | None = Field(default=None, ge=0, le=2)
+    mcp_tools: tuple[str, ...] = ()
+    """MCP tools the role's built-in agent may call: `NAME` (every tool of a server) or `NAME.TOOL`."""
 
     @field_validator("model", mode="before")
     @classmethod
@@ -64,6 +67,11 @@ class RoleConfig(Section):
     @classmethod
     def _complex(cls, value: str | list[str]) -> tuple[str, ...]:
         return _choices(value) if value else ()
+
+    @field_validator("mcp_tools", mode="before")
+    @classmethod
+    def _mcp_tools(cls, value: str | list[str]) -> tuple[str, ...]:
+        return parse_grants([value] if isinstance(value, str) else value)
 
     @property
     def ref(self) -> ModelRef:
@@ -184,6 +192,8 @@ class FactoryConfig(Section):
     librarian: LibrarianConfig = LibrarianConfig()
     prices: dict[str, Price] = Field(default_factory=dict)
     """Prices by `provider:model`, overriding the shipped table (genai-prices) for that model."""
+    mcp_servers: dict[str, McpServerConfig] = Field(default_factory=dict)
+    """External MCP servers whose tools a role's `mcp_tools` may grant."""
 
     def price(self, ref: ModelRef) -> Price | None:
         """The user's price for a model, or None to let the shipped table price it."""
@@ -216,6 +226,28 @@ class FactoryConfig(Section):
                     "names provider '{provider}', which is not configured (configured: {known}); "
                     "add [providers.{provider}] or pick a configured one",
                     {"provider": ref.provider, "known": known, "loc": ("roles", role.value, "model")},
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _mcp_tools_name_servers(self) -> FactoryConfig:
+        for name in self.mcp_servers:
+            if problem := server_name_error(name):
+                raise PydanticCustomError("mcp_setting", problem, {"loc": ("mcp_servers", name)})
+        for role, role_config in self.roles.items():
+            if role_config.mcp_tools and role is not Role.EXECUTOR:
+                raise PydanticCustomError(
+                    "mcp_setting",
+                    "only [roles.executor] is given MCP tools for now: move the list there",
+                    {"loc": ("roles", role.value, "mcp_tools")},
+                )
+            if server := unknown_server(role_config.mcp_tools, self.mcp_servers):
+                known = ", ".join(sorted(self.mcp_servers)) or "none"
+                raise PydanticCustomError(
+                    "mcp_setting",
+                    "names MCP server '{server}', which is not configured (configured: {known}); "
+                    "add [mcp_servers.{server}] with a command or a url",
+                    {"server": server, "known": known, "loc": ("roles", role.value, "mcp_tools")},
                 )
         return self
 

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aifactory.checks.base import CheckTarget
 from aifactory.domain import stepcommit
@@ -30,8 +31,11 @@ from aifactory.engine.small_agents import after_execution
 from aifactory.engine.verify import Subject, verify_attempt
 from aifactory.errors import FactoryError, StepError
 from aifactory.providers.calls import CallScope
-from aifactory.roles.executor import DoneStep, StepBrief, execute_step
+from aifactory.roles.executor import DoneStep, StepBrief, attempt_mcp, execute_step
 from aifactory.workspace.git import Git
+
+if TYPE_CHECKING:
+    from aifactory.agents.mcp import McpServers
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,8 @@ async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
         else:
             worktree = await factory.git.add_worktree(job.worktree, job.branch, job.base_commit)
             done = []
-        steps = await _execute(factory, job, worktree, done)
+        async with attempt_mcp(factory.kit, job.worktree, factory.command_env) as mcp:
+            steps = await _execute(factory, job, worktree, done, mcp)
         await after_execution(
             factory, worktree, branch=job.branch, base=job.base_commit, run_id=job.run_id, attempt=job.attempt
         )
@@ -122,9 +127,10 @@ async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
 
 
 async def _execute(
-    factory: Factory, job: AttemptJob, worktree: Git, earlier: Sequence[DoneStep]
+    factory: Factory, job: AttemptJob, worktree: Git, earlier: Sequence[DoneStep], mcp: McpServers | None
 ) -> list[DoneStep]:
-    """Carry out the task list from the first step not done `earlier`, one agent run and one commit each."""
+    """Carry out the task list from the first step not done `earlier`, one agent run and one commit each;
+    the steps share the attempt's MCP servers (`mcp`), stopped once execution ends."""
     done = list(earlier)
     sessions: dict[str, str] = {}
     total = len(job.plan.steps)
@@ -145,6 +151,7 @@ async def _execute(
             branch=job.branch,
             env=factory.command_env,
             sessions=dict(sessions),
+            mcp=mcp,
         )
         try:
             before = await guard.mark(worktree, factory.git)

@@ -8,9 +8,12 @@ tools are not Claude Code's.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import contextlib
+import importlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aifactory.agents.base import StepJob, StepOutcome
 from aifactory.agents.builtin import BuiltinAgent
@@ -21,6 +24,9 @@ from aifactory.domain.plan import Complexity, Plan
 from aifactory.domain.run import Role
 from aifactory.providers.calls import CallScope
 from aifactory.roles.kit import RoleKit
+
+if TYPE_CHECKING:
+    from aifactory.agents.mcp import McpServers
 
 BUILTIN = "builtin"
 
@@ -49,6 +55,8 @@ class StepBrief:
     env: Mapping[str, str]
     sessions: Mapping[str, str]
     """The session each external agent left at an earlier step of this attempt, by agent name."""
+    mcp: McpServers | None = None
+    """The attempt's MCP servers (`attempt_mcp`), whose granted tools the built-in agent gets."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,28 @@ async def check_agents(kit: RoleKit) -> None:
             ).check()
 
 
+@contextlib.asynccontextmanager
+async def attempt_mcp(
+    kit: RoleKit, worktree: Path, env: Mapping[str, str]
+) -> AsyncIterator[McpServers | None]:
+    """The MCP servers `[roles.executor] mcp_tools` names, running in the attempt's worktree until it ends.
+
+    None when the allow-list is empty or every executor choice is an external agent (which brings
+    its own tools). `env` is the scrubbed environment of worktree commands; a server adds what its
+    table passes on from the factory's own.
+    """
+    executor = kit.config.roles[Role.EXECUTOR]
+    if not executor.mcp_tools or all(kit.config.agent(ref) for ref in executor.every_choice):
+        yield None
+        return
+    # Imported only when an attempt has MCP servers: the SDK is not needed otherwise.
+    servers = importlib.import_module("aifactory.agents.mcp").McpServers(
+        kit.config.mcp_servers, executor.mcp_tools, cwd=worktree, env=env, source=kit.catalog.env
+    )
+    async with servers as running:
+        yield running
+
+
 def _groups(kit: RoleKit, refs: Sequence[ModelRef]) -> list[list[ModelRef]]:
     """Each agent alone; runs of provider choices together, as one pool."""
     groups: list[list[ModelRef]] = []
@@ -109,7 +139,10 @@ def _seat(kit: RoleKit, scope: CallScope, brief: StepBrief, group: list[ModelRef
     if agent_config is None:
         model = kit.catalog.model(Role.EXECUTOR, scope, refs=group, wait=last)
         builtin = BuiltinAgent(
-            model, settings=kit.catalog.settings(Role.EXECUTOR), output_retries=kit.output_retries
+            model,
+            settings=kit.catalog.settings(Role.EXECUTOR),
+            output_retries=kit.output_retries,
+            mcp=brief.mcp,
         )
         names = tuple(ref.provider for ref in group)
         job = step_job(kit, brief, agent=BUILTIN)

@@ -85,12 +85,23 @@ def execute_with_gemini_tools(request: SimRequest) -> Answer:
     return reply_text(f"Wrote {step_file(number)}.")
 
 
+LOOKUP_TERM = "ledger"
+"""What the executor looks up when it is offered an MCP glossary tool (the test MCP server's `lookup`)."""
+
+
+def mcp_lookup(request: SimRequest) -> str | None:
+    """The MCP `lookup` tool the request offers under its prefixed name (`NAME__lookup`), if any."""
+    return next((name for name in request.tools if name.endswith("__lookup")), None)
+
+
 def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
     """Plans `steps` steps; step K writes `notes/step-K.txt` naming its attempt; the verifiers pass.
 
     The executor's step is served to the built-in agent (`write_file`, `step_done`), to Claude Code
     (`Write`, then a text answer), to Codex (`exec_command`, then a text answer), to Aider (the file
-    in its edit format) and to Gemini CLI (its own `write_file`, then a text answer).
+    in its edit format) and to Gemini CLI (its own `write_file`, then a text answer). A built-in agent
+    offered an MCP `lookup` tool first looks up `LOOKUP_TERM` and adds the answer to its note, as
+    `ledger: ANSWER`.
     """
     task_list = [
         {"title": f"Write note {k}", "description": f"Write {step_file(k)}.", "files": [step_file(k)]}
@@ -99,8 +110,13 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
 
     def execute(request: SimRequest) -> Answer:
         number = step_of(request)
-        if request.turns_since_user() == 0:
+        lookup = mcp_lookup(request)
+        looked = request.find_results(lookup) if lookup else ()
+        if lookup and not looked:
+            return call_tool(lookup, term=LOOKUP_TERM)
+        if not request.find_results("write_file"):
             content = f"note {number} written by {attempt_of(request)}\n"
+            content += "".join(f"{LOOKUP_TERM}: {result.content}\n" for result in looked[-1:])
             return call_tool("write_file", path=step_file(number), content=content)
         return call_tool("step_done", summary=f"Wrote {step_file(number)}.")
 
