@@ -21,7 +21,10 @@ def _query(sim: SimProject, sql: str) -> list[tuple[object, ...]]:
 
 
 def _states(sim: SimProject) -> dict[object, object]:
+    """Each step's state, or nothing while the run is still creating (and migrating) its ledger."""
     if not (sim.repo / ".factory" / "ledger.db").exists():
+        return {}
+    if not _query(sim, "select 1 from sqlite_master where name = 'workflow_steps'"):
         return {}
     return dict(_query(sim, "select key, state from workflow_steps"))
 
