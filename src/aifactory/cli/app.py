@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("aifactory.cli.replay", "replay_command"),
     "demo": ("aifactory.cli.demo", "demo"),
     "lessons": ("aifactory.cli.lessons", "app"),
+    "mcp": ("aifactory.cli.mcp", "app"),
 }
 """Each command, in the order `--help` lists them: (module, function, or a `typer.Typer` group)."""
 

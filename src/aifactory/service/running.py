@@ -31,6 +31,8 @@ class RunStart:
     plan_path: Path | None = None
     ask: str = ""
     context: Sequence[Path] = ()
+    run_id: str | None = None
+    """The id to record the run under; given when a launcher must name the run before it starts."""
 
 
 async def run(
@@ -57,21 +59,9 @@ async def run(
         planned = await plan_ask(session, start.ask, start.context, answer)
         notice(f"plan written to {planned.path}")
         plan_path = planned.path
-    plan = read_plan(plan_path)
-    if plan.open_questions:
-        listed = "; ".join(
-            f"Q{index}. {q.text}" for index, q in enumerate(plan.questions, start=1) if q.is_open
-        )
-        raise UserError(
-            f"{plan_path} has {len(plan.open_questions)} open question(s) ({listed}): "
-            f"answer them in the file or with `factory plan --answer {plan_path}`, then run it"
-        )
-    if not plan.steps:
-        raise UserError(
-            f"{plan_path} has no task list yet: complete it with `factory plan --answer {plan_path}`"
-        )
+    plan = runnable(plan_path)
     await _warn_if_dirty(session, base, notice)
-    run_id = new_run_id(plan.title)
+    run_id = start.run_id or new_run_id(plan.title)
     factory, replan, learn_from = wired(
         session, run_id, base, plan, plan_path, learning=learning, notice=notice
     )
@@ -89,6 +79,24 @@ async def run(
     )
     runner = LocalRunner(project.config.run.max_parallel)
     return await run_plan(factory, request, runner, replan=replan, learn=learn_from)
+
+
+def runnable(plan_path: Path) -> Plan:
+    """The plan at `plan_path`, refused while a question is open or its task list is missing."""
+    plan = read_plan(plan_path)
+    if plan.open_questions:
+        listed = "; ".join(
+            f"Q{index}. {q.text}" for index, q in enumerate(plan.questions, start=1) if q.is_open
+        )
+        raise UserError(
+            f"{plan_path} has {len(plan.open_questions)} open question(s) ({listed}): "
+            f"answer them in the file or with `factory plan --answer {plan_path}`, then run it"
+        )
+    if not plan.steps:
+        raise UserError(
+            f"{plan_path} has no task list yet: complete it with `factory plan --answer {plan_path}`"
+        )
+    return plan
 
 
 def wired(
