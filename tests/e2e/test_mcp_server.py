@@ -241,3 +241,23 @@ def test_serving_a_repository_without_factory_init_says_what_to_run(git_repo: Pa
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 2 and "run `factory init`" in result.stderr
+
+
+def test_the_planners_questions_come_back_and_the_answer_tool_completes_the_plan(tmp_path: Path) -> None:
+    team = scripted_team(steps=1, questions=["Which format?", "Where do notes go?"])
+    with sim_project(tmp_path, team) as sim:
+
+        async def scenario() -> None:
+            async with stdio(sim) as client:
+                asked = data(await client.call_tool("plan", {"ask": "Write a note"}))
+                assert asked["open_questions"] == ["Which format?", "Where do notes go?"]
+                assert asked["steps"] == [] and "answer" in asked["next"]
+                arguments = {"plan_path": asked["path"], "answers": ["Plain text."]}
+                assert "2 open question(s)" in refused(await client.call_tool("answer", arguments))
+                unanswered = refused(await client.call_tool("run", {"plan_path": asked["path"]}))
+                assert "open question" in unanswered
+                arguments["answers"] = ["Plain text.", "Under notes/."]
+                done = data(await client.call_tool("answer", arguments))
+                assert done["open_questions"] == [] and done["steps"] == ["Write note 1"]
+
+        asyncio.run(scenario())

@@ -73,7 +73,8 @@ def serve(
 
 def registration(scope: Scope) -> list[str]:
     """Claude Code's command that registers the server: `claude mcp add NAME -- COMMAND...`."""
-    return ["claude", "mcp", "add", "--scope", scope.value, SERVER, "--", *SERVE]
+    chosen = [] if scope is Scope.LOCAL else ["--scope", scope.value]
+    return ["claude", "mcp", "add", *chosen, SERVER, "--", *SERVE]
 
 
 def client_config() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from inspect import cleandoc
 from pathlib import Path
 from typing import Annotated
 
@@ -235,7 +236,8 @@ def build(root: Path) -> MCPServer:
         (factory.lessons, True),
         (factory.propose_lesson, False),
     ):
-        server.add_tool(tool, annotations=READ_ONLY if read_only else None)
+        description = cleandoc(tool.__doc__ or "")
+        server.add_tool(tool, description=description, annotations=READ_ONLY if read_only else None)
     server.resource("plan://{name}", name="plan", mime_type="text/markdown")(factory.plan_text)
     server.resource("lesson://{lesson_id}", name="lesson", mime_type="text/markdown")(factory.lesson_text)
     server.resource("run://{run_id}", name="run", mime_type="application/json")(factory.run_summary)
