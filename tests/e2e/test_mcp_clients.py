@@ -1,5 +1,6 @@
-"""`factory mcp` as other clients see it: the MCP Inspector's command-line mode and Claude Code's
-`claude mcp add`, both the real programs, installed under .ci/node by `.ci/run`."""
+"""`factory mcp` as other clients see it: the MCP Inspector's command-line mode, and Claude Code
+registering the server and calling its tools (against the simulated Anthropic API): the real
+programs, installed under .ci/node by `.ci/run`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from aifactory.testing import FakeServer
+from aifactory.testing.scenario import Answer, SimRequest, call_tool, reply_text
+from aifactory.testing.scenarios import Rules, offers_tool
 from aifactory.testing.team import scripted_team
 from tests.agents.claude import QUIET, claude_binary
 from tests.sim import SimProject, sim_project
@@ -83,3 +87,51 @@ def test_install_apply_registers_the_server_with_the_real_claude_code(sim: SimPr
     settings = json.loads((Path(os.environ["HOME"]) / ".claude.json").read_text())
     server = settings["projects"][str(sim.repo)]["mcpServers"]["aifactory"]
     assert (server["command"], server["args"]) == ("factory", ["mcp"])
+
+
+def propose_through_the_tool(request: SimRequest) -> Answer:
+    if request.turns_since_user() == 0:
+        return call_tool("mcp__aifactory__propose_lesson", rule="Close every file you open.")
+    return reply_text("Proposed it.")
+
+
+def test_real_claude_code_calls_a_factory_tool_through_its_mcp_config(
+    sim: SimProject, tmp_path: Path
+) -> None:
+    server = {
+        "command": sys.executable,
+        "args": ["-m", "aifactory", "mcp"],
+        "env": {"PYTHONPATH": str(ROOT / "src")},
+    }
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"aifactory": server}}))
+    model = Rules((offers_tool("mcp__aifactory__propose_lesson"), propose_through_the_tool))
+    with FakeServer(model, "anthropic") as fake:
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ["HOME"],
+            "ANTHROPIC_BASE_URL": fake.base_url,
+            "ANTHROPIC_API_KEY": "sk-fake",
+            "DISABLE_AUTOUPDATER": "1",
+            # Claude Code defers MCP tools behind its ToolSearch tool; offer them to the model at once.
+            "ENABLE_TOOL_SEARCH": "false",
+            **QUIET,
+        }
+        command = [
+            str(claude_binary()),
+            "-p",
+            "Propose a lesson",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+        ]
+        command += ["--model", "claude-sonnet-5-5", "--mcp-config", str(config), "--strict-mcp-config"]
+        command += ["--allowedTools", "mcp__aifactory__propose_lesson"]
+        done = subprocess.run(
+            command, cwd=sim.repo, env=env, capture_output=True, text=True, timeout=180, check=False
+        )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["result"] == "Proposed it." and not result["is_error"]
+    lesson = sim.repo / ".factory" / "blueprint" / "lessons" / "close-every-file-you-open.md"
+    assert 'status = "proposed"' in lesson.read_text()

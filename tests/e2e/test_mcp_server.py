@@ -55,15 +55,17 @@ def sim(tmp_path: Path) -> Iterator[SimProject]:
         yield project
 
 
-def server_env(sim: SimProject) -> dict[str, str]:
+def server_env(sim: SimProject, *, key: bool = True) -> dict[str, str]:
     """The test's environment (this worktree's code on PYTHONPATH, the scrubbed HOME) and the test key."""
     source = str(Path(__file__).resolve().parents[2] / "src")
-    return {**os.environ, **sim.env, "PYTHONPATH": source}
+    return {**os.environ, **(sim.env if key else {}), "PYTHONPATH": source}
 
 
-def stdio(sim: SimProject) -> Client:
+def stdio(sim: SimProject, *, key: bool = True) -> Client:
     command = StdioServerParameters(
-        command=sys.executable, args=["-m", "aifactory", "--repo", str(sim.repo), "mcp"], env=server_env(sim)
+        command=sys.executable,
+        args=["-m", "aifactory", "--repo", str(sim.repo), "mcp"],
+        env=server_env(sim, key=key),
     )
     return Client(command, read_timeout_seconds=60)
 
@@ -101,11 +103,11 @@ async def plan_and_start(client: Client) -> tuple[str, str]:
     return planned["path"], started["run_id"]
 
 
-async def until_finished(client: Client, run_id: str) -> dict[str, Any]:
+async def until_finished(client: Client, run_id: str, states: set[str] | None = None) -> dict[str, Any]:
     async with asyncio.timeout(120):
         while True:
             status = data(await client.call_tool("status", {"run_id": run_id}))
-            assert status["state"] in {"starting", "running", "passed"}, status
+            assert status["state"] in (states or {"starting", "running", "passed"}), status
             if status["finished"]:
                 return status
             await asyncio.sleep(0.3)
@@ -261,3 +263,18 @@ def test_the_planners_questions_come_back_and_the_answer_tool_completes_the_plan
                 assert done["open_questions"] == [] and done["steps"] == ["Write note 1"]
 
         asyncio.run(scenario())
+
+
+def test_a_run_that_fails_before_it_is_recorded_reports_why_through_status(sim: SimProject) -> None:
+    async def plan() -> str:
+        async with stdio(sim) as client:
+            return str(data(await client.call_tool("plan", {"ask": "Write two notes"}))["path"])
+
+    async def run_without_the_key(plan_path: str) -> dict[str, Any]:
+        async with stdio(sim, key=False) as client:
+            started = data(await client.call_tool("run", {"plan_path": plan_path}))
+            return await until_finished(client, started["run_id"], {"starting", "failed-to-start"})
+
+    status = asyncio.run(run_without_the_key(asyncio.run(plan())))
+    assert status["state"] == "failed-to-start" and status["attempts"] == []
+    assert "FACTORY_TEST_KEY" in status["output"], status
