@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lessons": ("aifactory.cli.lessons", "app"),
     "agent": ("aifactory.cli.small_agents", "app"),
     "workflow": ("aifactory.cli.workflows", "app"),
+    "mcp": ("aifactory.cli.mcp", "app"),
 }
 """Each command, in the order `--help` lists them: (module, function, or a `typer.Typer` group)."""
 

@@ -58,6 +58,9 @@ def run(
     no_interactive: Annotated[
         bool, typer.Option("--no-interactive", help="With an ask: never ask questions at the terminal.")
     ] = False,
+    run_id: Annotated[
+        str | None, typer.Option("--run-id", hidden=True, help="Record the run under this id (launchers).")
+    ] = None,
 ) -> None:
     """Run attempts of a plan in parallel worktrees, verify each, and report which passed."""
     answerer = terminal_answers if interactive(no_interactive) else no_answers
@@ -66,9 +69,9 @@ def run(
         path = opts.path(Path(target))
         is_plan = path.suffix == ".md" or path.is_file()
         start = (
-            RunStart(plan_path=path)
+            RunStart(plan_path=path, run_id=run_id)
             if is_plan
-            else RunStart(ask=target, context=[opts.path(c) for c in context or []])
+            else RunStart(ask=target, context=[opts.path(c) for c in context or []], run_id=run_id)
         )
         budget = {"max_cost": max_cost, "max_tokens": max_tokens}
         overrides = {"run": {key: value for key, value in budget.items() if value is not None}}

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aifactory.blueprint.lessonfile import read
-from aifactory.blueprint.lessons import LessonBook, Shelf, replace_file
+from aifactory.blueprint.lessons import LessonBook, Shelf, new_id, replace_file
 from aifactory.blueprint.store import Blueprint
 from aifactory.blueprint.version import blueprint_version
 from aifactory.domain.events import LessonActivity, LessonNoted
-from aifactory.domain.lesson import Lesson, LessonStatus
+from aifactory.domain.lesson import Lesson, LessonStatus, Scope
 from aifactory.errors import LessonFileError, UserError
 from aifactory.service.project import Project, Session
 
@@ -75,6 +75,25 @@ def list_lessons(project: Project, status: LessonStatus | None = None) -> Shelf:
 def show(project: Project, lesson_id: str) -> Held:
     lessons = book(project)
     return Held(lesson=lessons.get(lesson_id), path=lessons.path_of(lesson_id))
+
+
+async def propose(session: Session, rule: str, scope: Scope) -> Held:
+    """A new lesson from outside a run (an MCP client's suggestion): it waits as `proposed` for the
+    user's `factory lessons accept`, so nothing it says reaches a prompt before a person agrees."""
+    rule = rule.strip()
+    if not rule:
+        raise UserError("the rule is empty: state it in one or two imperative sentences for a planner")
+    lessons = book(session.project)
+    async with lessons.editing():
+        lesson = Lesson(
+            id=new_id(rule, lessons.ids()),
+            rule=rule,
+            scope=scope,
+            created=datetime.now(UTC).replace(microsecond=0),
+        )
+        path = lessons.save(lesson)
+        _note(session, [(lesson, "proposed from outside a run")], LessonActivity.PROPOSED)
+    return Held(lesson=lesson, path=path)
 
 
 def _accepted(lesson: Lesson, now: datetime) -> Lesson:

@@ -33,6 +33,8 @@ class RunStart:
     context: Sequence[Path] = ()
     base: str | None = None
     """The commit attempts branch from; None: HEAD (a workflow's step runs from its own branch)."""
+    run_id: str | None = None
+    """The id to record the run under; given when a launcher must name the run before it starts."""
 
 
 async def run(
@@ -59,22 +61,10 @@ async def run(
         planned = await plan_ask(session, start.ask, start.context, answer)
         notice(f"plan written to {planned.path}")
         plan_path = planned.path
-    plan = read_plan(plan_path)
-    if plan.open_questions:
-        listed = "; ".join(
-            f"Q{index}. {q.text}" for index, q in enumerate(plan.questions, start=1) if q.is_open
-        )
-        raise UserError(
-            f"{plan_path} has {len(plan.open_questions)} open question(s) ({listed}): "
-            f"answer them in the file or with `factory plan --answer {plan_path}`, then run it"
-        )
-    if not plan.steps:
-        raise UserError(
-            f"{plan_path} has no task list yet: complete it with `factory plan --answer {plan_path}`"
-        )
+    plan = runnable(plan_path)
     if start.base is None:
         await _warn_if_dirty(session, base, notice)
-    run_id = new_run_id(plan.title)
+    run_id = start.run_id or new_run_id(plan.title)
     factory, replan, learn_from = wired(
         session, run_id, base, plan, plan_path, learning=learning, notice=notice
     )
@@ -92,6 +82,24 @@ async def run(
     )
     runner = LocalRunner(project.config.run.max_parallel)
     return await run_plan(factory, request, runner, replan=replan, learn=learn_from)
+
+
+def runnable(plan_path: Path) -> Plan:
+    """The plan at `plan_path`, refused while a question is open or its task list is missing."""
+    plan = read_plan(plan_path)
+    if plan.open_questions:
+        listed = "; ".join(
+            f"Q{index}. {q.text}" for index, q in enumerate(plan.questions, start=1) if q.is_open
+        )
+        raise UserError(
+            f"{plan_path} has {len(plan.open_questions)} open question(s) ({listed}): "
+            f"answer them in the file or with `factory plan --answer {plan_path}`, then run it"
+        )
+    if not plan.steps:
+        raise UserError(
+            f"{plan_path} has no task list yet: complete it with `factory plan --answer {plan_path}`"
+        )
+    return plan
 
 
 def wired(
