@@ -24,7 +24,7 @@ from aifactory.testing.scenario import (
     SimToolCall,
     SimToolResult,
 )
-from aifactory.testing.tokens import Segment, canonical
+from aifactory.testing.tokens import Segment, automatic_prefixes, canonical
 from aifactory.testing.wire import BadRequest, Exchange, arguments_json, pieces, sse, text_chunks
 from aifactory.testing.wire_openai import OpenAIWire
 
@@ -145,10 +145,10 @@ class ResponsesWire(OpenAIWire):
             raise BadRequest(f"malformed Responses request: {error!r}") from error
 
     def segments(self, body: Mapping[str, Any]) -> list[Segment]:
-        """Tools, instructions, then input items; OpenAI caches prefixes itself, at every boundary."""
+        """Tools, instructions, then input items, cached as Chat Completions' are: the longest prefix
+        seen before, in 128-token steps, inside an item too (`automatic_prefixes`)."""
         instructions = [body["instructions"]] if body.get("instructions") else []
-        parts = [*(body.get("tools") or []), *instructions, *_input(body)]
-        return [Segment(canonical(part), breakpoint=True) for part in parts]
+        return automatic_prefixes(canonical([body.get("tools") or [], instructions, _input(body)]))
 
     def message(self, reply: SimReply, exchange: Exchange) -> dict[str, Any]:
         return self._response(exchange, reply, [item for item, _ in self._items(reply, exchange)])
