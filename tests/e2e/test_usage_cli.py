@@ -60,11 +60,15 @@ def test_each_grouping_of_a_real_run_adds_up_to_what_the_ledger_recorded(tmp_pat
         recorded = _ledger(sim, f"SELECT {sums} FROM model_calls")[0]
         cost = sum((Decimal(row["cost"]) for row in _ledger(sim, "SELECT cost FROM model_calls")), Decimal(0))
         (run_id,) = (row["id"] for row in _ledger(sim, "SELECT id FROM runs"))
+        planning = _ledger(
+            sim, "SELECT DISTINCT run_id FROM model_calls WHERE role IN ('planner', 'plan-reviewer')"
+        )
+        assert [row["run_id"] for row in planning] == [run_id], "planning an ask to run is the run's cost"
         expected = {
             "provider": ["sim", "sim-openai"],
             "model": ["sim-openai:gpt-6.1-sol", "sim:claude-sonnet-5-5"],
             "role": ["ask-verifier", "executor", "plan-reviewer", "plan-verifier", "planner"],
-            "run": ["(planning)", run_id],
+            "run": [run_id],
             "day": [datetime.now().astimezone().date().isoformat()],
         }
         for by, keys in expected.items():
@@ -80,7 +84,7 @@ def test_each_grouping_of_a_real_run_adds_up_to_what_the_ledger_recorded(tmp_pat
         table = _usage(sim, "--by", "run")
         assert table.returncode == 0, table.stderr
         assert "model calls by run" in table.stdout
-        assert "(planning)" in table.stdout and run_id in table.stdout
+        assert run_id in table.stdout and "(planning)" not in table.stdout, "`run ASK` charges its planning"
         assert f"${cost:.4f}" in table.stdout.split("total")[-1]
 
 

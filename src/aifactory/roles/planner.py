@@ -31,7 +31,7 @@ class PlanDraft(BaseModel):
     body: PlanSection = Field(description="the implementation plan in Markdown, ### and deeper headings only")
 
 
-async def clarify(kit: RoleKit, ask: str, docs: Sequence[ContextDoc]) -> list[str]:
+async def clarify(kit: RoleKit, ask: str, docs: Sequence[ContextDoc], run_id: str | None = None) -> list[str]:
     """The questions the planner needs answered before it can plan."""
     answer = await _call(
         kit,
@@ -43,6 +43,7 @@ async def clarify(kit: RoleKit, ask: str, docs: Sequence[ContextDoc]) -> list[st
         output=ToolOutput(
             Clarification, name="submit_questions", description="Submit your clarifying questions."
         ),
+        run_id=run_id,
     )
     return list(answer.questions)
 

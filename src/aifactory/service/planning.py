@@ -30,22 +30,32 @@ class PlanResult:
     plan: Plan
 
 
-async def plan_ask(session: Session, ask: str, context: Sequence[Path], answer: Answerer) -> PlanResult:
-    """Plan `ask` from scratch; the file is written even when questions stay open."""
+def ask_title(ask: str) -> str:
+    """A plan's title until the planner names it: the ask's first line."""
+    return next(iter(ask.strip().splitlines()), "")[:80]
+
+
+async def plan_ask(
+    session: Session, ask: str, context: Sequence[Path], answer: Answerer, run_id: str | None = None
+) -> PlanResult:
+    """Plan `ask` from scratch; the file is written even when questions stay open.
+
+    `run_id` is the run the planning is for (`factory run "ASK"`), so its calls are charged to it.
+    """
     project = session.project
     session.kit.catalog.check([Role.PLANNER, Role.PLAN_REVIEWER])
     paths = [_display_path(project.root, path) for path in context]
     docs = read_context(project.root, paths, cap=project.config.plan.context_cap)
-    questions = await planner.clarify(session.kit, ask, docs)
+    questions = await planner.clarify(session.kit, ask, docs, run_id)
     answers = answer(questions)
     plan = Plan(
-        title=ask.strip().splitlines()[0][:80],
+        title=ask_title(ask),
         ask=ask,
         context=tuple(paths),
         questions=tuple(Question(text=q, answer=a) for q, a in zip(questions, answers, strict=True)),
     )
     path = _new_plan_path(project.plans_dir, ask)
-    return await _complete(session, plan, path, docs)
+    return await _complete(session, plan, path, docs, run_id=run_id)
 
 
 async def answer_plan(session: Session, path: Path, answer: Answerer) -> PlanResult:

@@ -18,7 +18,7 @@ from aifactory.engine.runners.local import LocalRunner
 from aifactory.errors import UserError
 from aifactory.roles.executor import check_agents
 from aifactory.service import injection, planning
-from aifactory.service.planning import Answerer, plan_ask, read_plan
+from aifactory.service.planning import Answerer, ask_title, plan_ask, read_plan
 from aifactory.service.project import FACTORY_DIR, PLANS_DIR, Session, budget_of
 
 Notice = Callable[[str], None]
@@ -57,14 +57,16 @@ async def run(
     session.kit.catalog.check(list(Role))
     await check_agents(session.kit)
     plan_path = start.plan_path
+    run_id = start.run_id
     if plan_path is None:
-        planned = await plan_ask(session, start.ask, start.context, answer)
+        run_id = run_id or new_run_id(ask_title(start.ask))
+        planned = await plan_ask(session, start.ask, start.context, answer, run_id)
         notice(f"plan written to {planned.path}")
         plan_path = planned.path
     plan = runnable(plan_path)
     if start.base is None:
         await _warn_if_dirty(session, base, notice)
-    run_id = start.run_id or new_run_id(plan.title)
+    run_id = run_id or new_run_id(plan.title)
     factory, replan, learn_from = wired(
         session, run_id, base, plan, plan_path, learning=learning, notice=notice
     )
