@@ -42,7 +42,7 @@ command = "echo partial > partial.txt; while [ ! -f {go} ]; do sleep 0.1; done; 
 """
     with sim_project(tmp_path, scripted_team()) as sim:
         folder = sim.repo / ".factory" / "workflows"
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
         (folder / "twice.toml").write_text(flow)
         process = subprocess.Popen(
             [sys.executable, "-m", "aifactory", "--repo", str(sim.repo), "workflow", "run", "twice"],
