@@ -1,11 +1,13 @@
-"""`factory workflow`: validate a workflow file, run it, resume a stopped run of it."""
+"""`factory workflow`: validate a workflow file, run it, list its runs, resume a stopped one."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
+from rich.table import Table
 
 from aifactory.cli.common import Options, console, err_console, execute
 from aifactory.cli.errors import EXIT_FAILED, EXIT_OK
@@ -69,6 +71,36 @@ def run(
             return await api.start(current, name, inputs or [])
 
     _report(execute(ctx, work))
+
+
+@app.command()
+def runs(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many recent runs to list.")] = 20,
+) -> None:
+    """Workflow runs, newest first: state, step instances done of all, when each started."""
+
+    async def work(opts: Options) -> list[api.RunLine]:
+        return api.list_runs(await open_project(opts.repo), limit)
+
+    lines = execute(ctx, work)
+    if not lines:
+        console.print("No workflow runs yet. Start one with: factory workflow run NAME --input KEY=VALUE")
+        return
+    table = Table(title="workflow runs, newest first", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("run", "workflow", "state", "steps", "started"):
+        table.add_column(column, no_wrap=True)
+    for line in lines:
+        run = line.run
+        state = "running (process gone)" if run.stale else run.state.value
+        table.add_row(
+            run.id,
+            run.workflow,
+            state,
+            f"{line.done}/{line.total}",
+            run.started_at.astimezone().strftime("%m-%d %H:%M"),
+        )
+    console.print(table)
 
 
 @app.command()
