@@ -22,9 +22,13 @@ def _query(sim: SimProject, sql: str) -> list[tuple[object, ...]]:
 
 
 def _states(sim: SimProject) -> dict[object, object]:
+    """Each step instance's state; none while the starting process has not made the ledger yet."""
     if not (sim.repo / ".factory" / "ledger.db").exists():
         return {}
-    return dict(_query(sim, "select key, state from workflow_steps"))
+    try:
+        return dict(_query(sim, "select key, state from workflow_steps"))
+    except sqlite3.OperationalError:
+        return {}
 
 
 def _listed(table: str, run_id: str) -> list[str]:

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from aifactory.cli.common import Options, console, err_console, execute
 from aifactory.cli.errors import EXIT_FAILED, EXIT_OK
-from aifactory.domain.events import Event, WorkflowStepChanged
-from aifactory.domain.workflow import WorkflowState, WorkflowStepState
+from aifactory.cli.workflow_progress import WorkflowProgress
+from aifactory.domain.workflow import WorkflowState
 from aifactory.errors import UserError
 from aifactory.service.project import open_project, session
 from aifactory.workflow import api
@@ -21,13 +21,6 @@ from aifactory.workflow.load import workflow_names
 app = typer.Typer(
     help="Workflows: DAG files of steps under .factory/workflows/NAME.toml.", no_args_is_help=True
 )
-
-_STYLE = {
-    WorkflowStepState.RUNNING: "cyan",
-    WorkflowStepState.DONE: "green",
-    WorkflowStepState.FAILED: "red",
-    WorkflowStepState.SKIPPED: "yellow",
-}
 
 
 @app.command()
@@ -67,7 +60,7 @@ def run(
 
     async def work(opts: Options) -> api.WorkflowOutcome:
         project = await open_project(opts.repo)
-        with session(project, _progress) as current:
+        with WorkflowProgress(console) as progress, session(project, progress) as current:
             return await api.start(current, name, inputs or [])
 
     _report(execute(ctx, work))
@@ -112,20 +105,10 @@ def resume(
 
     async def work(opts: Options) -> api.WorkflowOutcome:
         project = await open_project(opts.repo)
-        with session(project, _progress) as current:
+        with WorkflowProgress(console) as progress, session(project, progress) as current:
             return await api.resume(current, run_ref)
 
     _report(execute(ctx, work))
-
-
-def _progress(event: Event) -> None:
-    """One line per step instance as it starts and ends: readable live and in CI logs alike."""
-    if isinstance(event, WorkflowStepChanged):
-        detail = f": {event.reason}" if event.reason else ""
-        style = _STYLE[event.state]
-        console.print(
-            f"[{style}]{event.state.value:>8}[/] {escape(event.key)}{escape(detail)}", soft_wrap=True
-        )
 
 
 def _report(outcome: api.WorkflowOutcome) -> None:

@@ -391,7 +391,6 @@ def _stale(run: sqlite3.Row, host: str) -> bool:
 
 
 def alive(pid: int) -> bool:
-    """Whether process `pid` exists on this machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
