@@ -5,7 +5,9 @@ worktree. The simulated model plays every part; git, SQLite and the CLI are real
 from __future__ import annotations
 
 import json
+import shlex
 import sqlite3
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -148,3 +150,46 @@ def test_an_agent_step_whose_files_match_nothing_fails_and_says_so(tmp_path: Pat
         assert ran.returncode == 1
         [(reason,)] = _query(sim, "select reason from workflow_steps where key = 'docs'")
         assert reason == "files: 'lib/*.py' matches no file in the step's worktree"
+
+
+def _breaks(request: SimRequest) -> Answer:
+    """A sweeper whose "tidying" changes what the code does."""
+    if request.turns_since_user() == 0:
+        return call_tool("write_file", path="src/app.py", content="def hello():\n    return 'bye'\n")
+    return call_tool("agent_done", summary="Swept src/app.py.")
+
+
+def test_an_agent_step_whose_change_is_dropped_fails_and_skips_its_dependents(tmp_path: Path) -> None:
+    flow = """
+[[steps]]
+id = "sweep"
+kind = "agent"
+agent = "style-sweeper"
+files = ["src/*.py"]
+
+[[steps]]
+id = "after"
+kind = "shell"
+needs = ["sweep"]
+command = "true"
+"""
+    test = shlex.join(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.path.insert(0, 'src'); import app; assert app.hello() == 'hello'",
+        ]
+    )
+    team = scripted_team().first(offers_tool("agent_done"), _breaks)
+    with sim_project(tmp_path, team, test=test) as sim:
+        _write_flow(sim, "sweep", flow)
+
+        ran = sim.cli("workflow", "run", "sweep")
+
+        assert ran.returncode == 1
+        states = dict(_query(sim, "select key, state from workflow_steps"))
+        assert states == {"sweep": "failed", "after": "skipped"}
+        [(reason,)] = _query(sim, "select reason from workflow_steps where key = 'sweep'")
+        assert str(reason).startswith("agent style-sweeper's change was dropped: ")
+        [(branch,)] = _query(sim, "select branch from workflow_runs")
+        assert git(sim.repo, "show", f"{branch}:src/app.py") == "def hello():\n    return 'hello'\n"
