@@ -44,11 +44,24 @@ def role_file(role: Role) -> str:
     return f"roles/{role.value}.md"
 
 
+def packaged_workflows() -> Path:
+    """The example workflows shipped with aifactory, copied into `.factory/workflows/` by `factory init`."""
+    return Path(str(resources.files("aifactory.blueprint") / "workflows"))
+
+
 def install_defaults(target: Path) -> list[Path]:
     """Copy the shipped blueprint into `target`, keeping any file the user already has."""
+    return _install(packaged_defaults(), "*.md", target)
+
+
+def install_workflows(target: Path) -> list[Path]:
+    """Copy the shipped workflows into `target`, keeping any file the user already has."""
+    return _install(packaged_workflows(), "*.toml", target)
+
+
+def _install(source: Path, pattern: str, target: Path) -> list[Path]:
     written: list[Path] = []
-    source = packaged_defaults()
-    for path in sorted(source.rglob("*.md")):
+    for path in sorted(source.rglob(pattern)):
         destination = target / path.relative_to(source)
         if destination.exists():
             continue

@@ -1,16 +1,18 @@
-"""`factory workflow`: validate a workflow file, run it, resume a stopped run of it."""
+"""`factory workflow`: validate a workflow file, run it, list its runs, resume a stopped one."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
+from rich.table import Table
 
 from aifactory.cli.common import Options, console, err_console, execute
 from aifactory.cli.errors import EXIT_FAILED, EXIT_OK
-from aifactory.domain.events import Event, WorkflowStepChanged
-from aifactory.domain.workflow import WorkflowState, WorkflowStepState
+from aifactory.cli.workflow_progress import WorkflowProgress
+from aifactory.domain.workflow import WorkflowState
 from aifactory.errors import UserError
 from aifactory.service.project import open_project, session
 from aifactory.workflow import api
@@ -19,13 +21,6 @@ from aifactory.workflow.load import workflow_names
 app = typer.Typer(
     help="Workflows: DAG files of steps under .factory/workflows/NAME.toml.", no_args_is_help=True
 )
-
-_STYLE = {
-    WorkflowStepState.RUNNING: "cyan",
-    WorkflowStepState.DONE: "green",
-    WorkflowStepState.FAILED: "red",
-    WorkflowStepState.SKIPPED: "yellow",
-}
 
 
 @app.command()
@@ -65,10 +60,40 @@ def run(
 
     async def work(opts: Options) -> api.WorkflowOutcome:
         project = await open_project(opts.repo)
-        with session(project, _progress) as current:
+        with WorkflowProgress(console) as progress, session(project, progress) as current:
             return await api.start(current, name, inputs or [])
 
     _report(execute(ctx, work))
+
+
+@app.command()
+def runs(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many recent runs to list.")] = 20,
+) -> None:
+    """Workflow runs, newest first: state, step instances done of all, when each started."""
+
+    async def work(opts: Options) -> list[api.RunLine]:
+        return api.list_runs(await open_project(opts.repo), limit)
+
+    lines = execute(ctx, work)
+    if not lines:
+        console.print("No workflow runs yet. Start one with: factory workflow run NAME --input KEY=VALUE")
+        return
+    table = Table(title="workflow runs, newest first", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("run", "workflow", "state", "steps", "started"):
+        table.add_column(column, no_wrap=True)
+    for line in lines:
+        run = line.run
+        state = "running (process gone)" if run.stale else run.state.value
+        table.add_row(
+            run.id,
+            run.workflow,
+            state,
+            f"{line.done}/{line.total}",
+            run.started_at.astimezone().strftime("%m-%d %H:%M"),
+        )
+    console.print(table)
 
 
 @app.command()
@@ -80,20 +105,10 @@ def resume(
 
     async def work(opts: Options) -> api.WorkflowOutcome:
         project = await open_project(opts.repo)
-        with session(project, _progress) as current:
+        with WorkflowProgress(console) as progress, session(project, progress) as current:
             return await api.resume(current, run_ref)
 
     _report(execute(ctx, work))
-
-
-def _progress(event: Event) -> None:
-    """One line per step instance as it starts and ends: readable live and in CI logs alike."""
-    if isinstance(event, WorkflowStepChanged):
-        detail = f": {event.reason}" if event.reason else ""
-        style = _STYLE[event.state]
-        console.print(
-            f"[{style}]{event.state.value:>8}[/] {escape(event.key)}{escape(detail)}", soft_wrap=True
-        )
 
 
 def _report(outcome: api.WorkflowOutcome) -> None:

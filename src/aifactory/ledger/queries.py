@@ -387,10 +387,10 @@ def _time(value: str | None) -> datetime | None:
 
 def _stale(run: sqlite3.Row, host: str) -> bool:
     """Running on this host, but its process is gone; on another host we cannot tell, so not stale."""
-    return run["state"] == RunState.RUNNING and run["host"] == host and not _alive(run["pid"])
+    return run["state"] == RunState.RUNNING and run["host"] == host and not alive(run["pid"])
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

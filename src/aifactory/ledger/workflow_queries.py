@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aifactory.domain.workflow import WorkflowState, WorkflowStepState
 from aifactory.errors import NotFoundError
+from aifactory.ledger.queries import alive
 from aifactory.ledger.store import Ledger, Snapshot
 
 
@@ -36,7 +38,12 @@ class WorkflowRunRow:
     reason: str
     pid: int
     host: str
+    started_at: datetime
     steps: tuple[WorkflowStepRow, ...]
+    stale: bool
+    """It says running, but its process on this host is gone (killed); on another host we cannot tell."""
+    live: bool
+    """It says running and its process is alive on this host."""
 
 
 def workflow_run(ledger: Ledger, ref: str) -> WorkflowRunRow:
@@ -49,16 +56,18 @@ def workflow_run(ledger: Ledger, ref: str) -> WorkflowRunRow:
         if len(found) != 1:
             problem = "no workflow run matches" if not found else "more than one workflow run matches"
             raise NotFoundError(f"{problem} {ref!r}; `factory workflow runs` lists them")
-        return _run(snap, found[0])
+        return _run(snap, found[0], ledger.host)
 
 
 def recent_workflow_runs(ledger: Ledger, limit: int = 20) -> list[WorkflowRunRow]:
     with ledger.snapshot() as snap:
         rows = snap.rows("SELECT * FROM workflow_runs ORDER BY started_at DESC LIMIT ?", (limit,))
-        return [_run(snap, row) for row in rows]
+        return [_run(snap, row, ledger.host) for row in rows]
 
 
-def _run(snap: Snapshot, row: Any) -> WorkflowRunRow:
+def _run(snap: Snapshot, row: Any, host: str) -> WorkflowRunRow:
+    here = row["state"] == WorkflowState.RUNNING and row["host"] == host
+    up = here and alive(row["pid"])
     steps = snap.rows("SELECT * FROM workflow_steps WHERE run_id = ? ORDER BY started_at, key", (row["id"],))
     return WorkflowRunRow(
         id=row["id"],
@@ -72,6 +81,9 @@ def _run(snap: Snapshot, row: Any) -> WorkflowRunRow:
         reason=row["reason"],
         pid=row["pid"],
         host=row["host"],
+        started_at=datetime.fromisoformat(row["started_at"]),
+        stale=here and not up,
+        live=up,
         steps=tuple(
             WorkflowStepRow(
                 key=step["key"],

@@ -1,4 +1,5 @@
-"""`factory init`: the configuration, the blueprint, and the ledger kept out of git."""
+"""`factory init`: the configuration, the blueprint, the example workflows, and the ledger kept out of
+git."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from aifactory.blueprint.store import install_defaults
+from aifactory.blueprint.store import install_defaults, install_workflows
 from aifactory.service.project import FACTORY_DIR, config_file
 from aifactory.workspace.git import Git
 
@@ -41,6 +42,7 @@ async def init_project(path: Path) -> InitReport:
     written.extend(installed)
     if not installed and blueprint.exists():
         kept.append(blueprint)
+    written.extend(install_workflows(factory_dir / "workflows"))
     ignore = factory_dir / ".gitignore"
     lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
     missing = [pattern for pattern in _IGNORED if pattern not in lines]

@@ -5,7 +5,8 @@ On an attempt (`OnAttempt`), the agent works in the attempt's worktree and commi
 over the files the attempt changed. On files (`OnFiles`), the user's working tree is never touched:
 the agent works in a new worktree on a new branch `factory/agent/NAME-STAMP` from HEAD (so it sees
 the files as committed), the worktree is removed afterwards and the branch kept for the user to
-merge when the agent committed, deleted when it did not.
+merge when the agent committed, deleted when it did not. In a worktree (`InWorktree`), a workflow
+step's, the agent works and commits there, over the files its caller names.
 """
 
 from __future__ import annotations
@@ -40,7 +41,20 @@ class OnFiles:
     paths: tuple[Path, ...]
 
 
-AgentTarget = OnAttempt | OnFiles
+@dataclass(frozen=True)
+class InWorktree:
+    """An existing worktree on `branch` that its caller owns (a workflow step's): the agent commits
+    there, over `files` (relative to it). `run_id` and `label` name the agent's run in the ledger
+    and its logs, e.g. the workflow run and the step."""
+
+    path: Path
+    branch: str
+    files: tuple[str, ...] = ()
+    run_id: str = ""
+    label: str | None = None
+
+
+AgentTarget = OnAttempt | OnFiles | InWorktree
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,8 @@ async def run_agent(
     definition = shelf(session.project).load(name)
     if isinstance(target, OnAttempt):
         return await _on_attempt(session, definition, target.ref, inputs)
+    if isinstance(target, InWorktree):
+        return await _in_worktree(session, definition, target, inputs)
     return await _on_files(session, definition, target.paths, inputs)
 
 
@@ -122,6 +138,28 @@ async def _on_attempt(
     return await _run(session, job)
 
 
+async def _in_worktree(
+    session: Session, definition: AgentDefinition, target: InWorktree, inputs: Mapping[str, str] | None
+) -> AgentResult:
+    worktree = await Git.discover(target.path)
+    if await worktree.dirty_paths():
+        raise UserError(f"{target.path} has uncommitted changes: commit or drop them before the agent runs")
+    missing = [path for path in target.files if not (worktree.path / path).is_file()]
+    if missing:
+        raise UserError(f"agent {definition.name}: no such file in {target.path}: {', '.join(missing)}")
+    job = AgentJob(
+        definition=definition,
+        worktree=worktree,
+        branch=target.branch,
+        files=target.files,
+        base=None,
+        run_id=target.run_id or f"agent-{definition.name}-{_stamp()}",
+        attempt=target.label,
+        inputs=inputs,
+    )
+    return await _run(session, job)
+
+
 async def _on_files(
     session: Session, definition: AgentDefinition, paths: tuple[Path, ...], inputs: Mapping[str, str] | None
 ) -> AgentResult:
@@ -130,7 +168,7 @@ async def _on_files(
         raise UserError("name the files to work on (--files PATH ...) or an attempt (--on RUN/ATTEMPT)")
     files = tuple(_relative(project.root, path) for path in paths)
     head = await project.git.require_head()
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+    stamp = _stamp()
     run_id = f"agent-{definition.name}-{stamp}"
     branch = f"factory/agent/{definition.name}-{stamp}"
     folder = project.worktree_root() / run_id
@@ -178,6 +216,10 @@ class _Spent:
         mine = isinstance(event, ModelCalled) and (event.run_id, event.attempt) == (self.run_id, self.attempt)
         if self.open and mine and isinstance(event, ModelCalled):
             self.usage += event.usage
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
 
 
 def _relative(root: Path, path: Path) -> str:

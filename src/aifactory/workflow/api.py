@@ -10,13 +10,13 @@ from typing import Any
 from aifactory.domain.events import WorkflowFinished, WorkflowStarted
 from aifactory.domain.run import new_run_id
 from aifactory.domain.workflow import WorkflowState, WorkflowStepState
-from aifactory.errors import UserError
+from aifactory.errors import NotFoundError, UserError
 from aifactory.ledger.store import Ledger
-from aifactory.ledger.workflow_queries import workflow_run
+from aifactory.ledger.workflow_queries import WorkflowRunRow, recent_workflow_runs, workflow_run
 from aifactory.service.project import Project, Session
 from aifactory.workflow.inputs import read_inputs
 from aifactory.workflow.load import WorkflowError, load_workflow, workflow_path
-from aifactory.workflow.model import Workflow
+from aifactory.workflow.model import StepSpec, Workflow
 from aifactory.workflow.runner import Place, run_steps
 from aifactory.workflow.schedule import Record
 from aifactory.workflow.validate import validate
@@ -32,6 +32,16 @@ class WorkflowOutcome:
     reason: str
     branch: str
     records: dict[str, Record]
+
+
+@dataclass(frozen=True)
+class RunLine:
+    """One workflow run as `factory workflow runs` lists it."""
+
+    run: WorkflowRunRow
+    done: int
+    total: int
+    """Step instances: a fan-out counts its items once they are known, else as one."""
 
 
 def agent_names(project: Project) -> set[str] | None:
@@ -91,6 +101,11 @@ async def resume(session: Session, ref: str) -> WorkflowOutcome:
         row = workflow_run(ledger, ref)
     if row.state is WorkflowState.PASSED:
         raise UserError(f"workflow run {row.id} passed: there is nothing to resume")
+    if row.live:
+        raise UserError(
+            f"workflow run {row.id} is still running in process {row.pid}; let it finish, or stop it "
+            f"(Ctrl-C) and then run `factory workflow resume {row.id}`"
+        )
     workflow = checked(project, row.file)
     path = Path(row.worktree)
     shared = (
@@ -115,6 +130,23 @@ async def resume(session: Session, ref: str) -> WorkflowOutcome:
     )
     place = Place(row.id, shared, row.branch, path.parent, project.logs_dir / row.id)
     return await _finish(session, workflow, row.inputs, place, records)
+
+
+def list_runs(project: Project, limit: int = 20) -> list[RunLine]:
+    """Recent workflow runs, newest first, with how many of their step instances are done."""
+    with Ledger.open(project.ledger_path) as ledger:
+        runs = recent_workflow_runs(ledger, limit)
+    return [_line(project, run) for run in runs]
+
+
+def _line(project: Project, run: WorkflowRunRow) -> RunLine:
+    done = sum(step.state is WorkflowStepState.DONE for step in run.steps)
+    try:
+        steps: tuple[StepSpec, ...] = load_workflow(workflow_path(project.root, run.file)).spec.steps
+    except (WorkflowError, NotFoundError):
+        return RunLine(run, done, len(run.steps))
+    recorded = [sum(row.step == step.id for row in run.steps) for step in steps]
+    return RunLine(run, done, sum(max(count, 1) for count in recorded))
 
 
 async def _finish(

@@ -1,40 +1,44 @@
-"""An `agent` step: a small agent (`.factory/blueprint/agents/NAME.md`) run on files in the step's
-worktree, through the service's one entry point for small agents.
+"""An `agent` step: a small agent (`.factory/blueprint/agents/NAME.md`) run in the step's worktree,
+through the service's one entry point for small agents; its change is its own commit there.
 
-`run_agent` is imported when a step needs it, so a factory without small agents still validates
-and runs workflows of the other kinds; an agent step then fails saying so.
+`files` are glob patterns matched in the step's worktree, so a step can name what earlier steps
+wrote (`integrations/*.py`) without knowing the names. A change the agent's checks reject fails the
+step: its dependents would otherwise build on work that was silently dropped.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
+from aifactory.service.small_agents import InWorktree, run_agent
 from aifactory.workflow.kinds.base import StepFailed, StepJob, StepResult
-
-ENTRY_POINT = ("aifactory.service.small_agents", "run_agent")
-"""`await run_agent(session, name, files=[...], inputs={...}, worktree=Path)`, returning a result
-with `.commit` (the agent's commit, or None) and `.report` (what it did, as text)."""
 
 
 class AgentKind:
     writes = True
 
     async def run(self, job: StepJob) -> StepResult:
-        module, name = ENTRY_POINT
-        try:
-            run_agent = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            raise StepFailed(
-                f"small agents are not available in this factory ({module}.{name} is missing), "
-                f"so agent {job.agent!r} cannot run"
-            ) from None
-        result = await run_agent(
-            job.session,
-            job.agent,
-            files=[Path(path) for path in job.rendered["files"]],
-            inputs=dict(job.rendered["inputs"]),
-            worktree=job.worktree.path,
+        target = InWorktree(
+            path=job.worktree.path,
+            branch=await job.worktree.current_branch() or await job.worktree.require_head(),
+            files=_matching(job.worktree.path, job.rendered["files"]),
+            run_id=job.run_id,
+            label=job.key,
         )
+        result = await run_agent(job.session, job.agent, target, dict(job.rendered["inputs"]))
+        if result.dropped:
+            raise StepFailed(f"agent {job.agent}'s change was dropped: {result.dropped}")
+        report = "\n".join(result.report) or result.summary
         commit = result.commit or await job.worktree.require_head()
-        return StepResult(outputs={"commit": commit, "report": str(result.report)})
+        return StepResult(outputs={"commit": commit, "report": report})
+
+
+def _matching(root: Path, patterns: list[str]) -> tuple[str, ...]:
+    """Each pattern's files, relative to `root`, in order, each once; a pattern matching nothing fails."""
+    found: dict[str, None] = {}
+    for pattern in patterns:
+        matches = sorted(path for path in root.glob(pattern) if path.is_file())
+        if not matches:
+            raise StepFailed(f"files: {pattern!r} matches no file in the step's worktree")
+        found |= dict.fromkeys(path.relative_to(root).as_posix() for path in matches)
+    return tuple(found)
