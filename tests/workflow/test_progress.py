@@ -42,7 +42,7 @@ EVENTS = [
     ModelCalled(role=Role.PLANNER, provider="sim", model="m", usage=Usage(input_tokens=1500), latency_ms=3),
     _changed("code[0]", WorkflowStepState.DONE, commit="abcdef1234567890"),
     _changed("code[1]", WorkflowStepState.FAILED, reason="the command exited with 3"),
-    _changed("docs", WorkflowStepState.SKIPPED, reason="skipped: it needs code"),
+    _changed("docs", WorkflowStepState.SKIPPED, reason="it needs code"),
 ]
 
 
@@ -60,7 +60,7 @@ def test_on_a_terminal_the_table_shows_each_instance_and_what_it_left() -> None:
     rows = [" ".join(line.split()) for line in captured.get().splitlines()]
     assert "code[0] done shell 0:00 commit abcdef1234" in rows
     assert "code[1] failed shell 0:00 the command exited with 3" in rows
-    assert "docs skipped shell 0:00 skipped: it needs code" in rows
+    assert "docs skipped shell 0:00 it needs code" in rows
     assert rows[-1] == "1/3 step instance(s) done · 1.5k tok"
 
 
@@ -74,5 +74,5 @@ def test_in_a_log_each_change_is_one_line() -> None:
         "running code[1]",
         "done code[0]",
         "failed code[1]: the command exited with 3",
-        "skipped docs: skipped: it needs code",
+        "skipped docs: it needs code",
     ]

@@ -115,7 +115,7 @@ def next_moves(
         broken = sorted(need for need in needs if states.get(need) is WorkflowStepState.FAILED)
         if broken:
             if step.id not in {r.step for r in records.values()}:
-                skip.append((Instance(step), f"skipped: it needs {', '.join(broken)}, which did not finish"))
+                skip.append((Instance(step), f"it needs {', '.join(broken)}, which did not finish"))
             continue
         if not all(states.get(need) is WorkflowStepState.DONE for need in needs):
             continue
