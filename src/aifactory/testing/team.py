@@ -1,4 +1,5 @@
-"""A scripted team for tests and benchmarks: a plan of N steps, each writing one file, all verified.
+"""A scripted team for tests and benchmarks: a plan of N steps, each writing one file, all verified,
+and the shipped small agents answered sensibly (`agent_team.py`).
 
 It keys on the default blueprint's prompts ("# Your step: K of N", "(Attempt aN on branch …)"), so
 it works with a repository set up by `factory init`.
@@ -10,6 +11,7 @@ import re
 import shlex
 from collections.abc import Sequence
 
+from aifactory.testing.agent_team import answer_small_agent
 from aifactory.testing.scenario import Answer, SimRequest, call_tool, reply_text
 from aifactory.testing.scenarios import Rules, offers_tool
 
@@ -101,7 +103,7 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
     (`Write`, then a text answer), to Codex (`exec_command`, then a text answer), to Aider (the file
     in its edit format) and to Gemini CLI (its own `write_file`, then a text answer). A built-in agent
     offered an MCP `lookup` tool first looks up `LOOKUP_TERM` and adds the answer to its note, as
-    `ledger: ANSWER`.
+    `ledger: ANSWER`. The shipped small agents answer as `agent_team` describes.
     """
     task_list = [
         {"title": f"Write note {k}", "description": f"Write {step_file(k)}.", "files": [step_file(k)]}
@@ -130,6 +132,7 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
             offers_tool("submit_task_list"),
             call_tool("submit_task_list", review="No concerns.", steps=task_list),
         ),
+        (offers_tool("agent_done"), answer_small_agent),
         (offers_tool("step_done"), execute),
         (offers_tool("Write"), execute_with_own_tools),
         (offers_tool("exec_command"), execute_with_shell),
