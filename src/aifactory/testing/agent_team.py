@@ -7,7 +7,7 @@ MCP server's tests share one set of sensible answers:
 - style-sweeper: applies "no commented-out code" (a `#` line that is a statement) to its files;
 - librarian: rewrites each candidate ast-grep found into the first `code` the entry's `use` quotes;
 - test-writer: writes `tests/test_STEM.py` for each changed file, checking it is in place;
-- doc-writer: writes `docs/changes.md`, one line per changed file.
+- doc-writer: writes `docs/changes.md`, one line per changed file (and what an MCP `lookup` said).
 
 The conversation is read statelessly: which files were read or written so far comes from the tool
 calls the request already holds.
@@ -21,6 +21,9 @@ from typing import Any
 from aifactory.testing.scenario import Answer, SimRequest, call_tool
 
 DOC_FILE = "docs/changes.md"
+LOOKUP_TERM = "ledger"
+"""What an executor or a small agent looks up when it is offered an MCP glossary tool (the test MCP
+server's `lookup`); the note or document it writes then holds `ledger: ANSWER`."""
 _ROLES = {
     "style sweeper": "style-sweeper",
     "librarian": "librarian",
@@ -29,6 +32,18 @@ _ROLES = {
 }
 _COMMENTED_CODE = re.compile(r"^\s*#\s*(?:[A-Za-z_][\w.]*\s*\(.*\)|[A-Za-z_][\w.]*\s*=[^=].*|return\b.*)$")
 """A comment line that is a call, an assignment or a return: code someone commented out."""
+
+
+def mcp_lookup(request: SimRequest) -> str | None:
+    """The MCP `lookup` tool the request offers under its prefixed name (`NAME__lookup`), if any."""
+    return next((name for name in request.tools if name.endswith("__lookup")), None)
+
+
+def looked_up(request: SimRequest) -> str:
+    """`ledger: ANSWER` lines for the lookups made so far (the latest), or ""."""
+    lookup = mcp_lookup(request)
+    found = request.find_results(lookup) if lookup else ()
+    return "".join(f"{LOOKUP_TERM}: {result.content}\n" for result in found[-1:])
 
 
 def small_agent_of(request: SimRequest) -> str | None:
@@ -129,7 +144,9 @@ def answer_doc_writer(request: SimRequest) -> Answer:
     files = changed_files(request)
     if not tool_calls(request, "write_file"):
         lines = "".join(f"- `{path}` changed; see its history for why.\n" for path in files)
-        return call_tool("write_file", path=DOC_FILE, content=f"# What changed\n\n{lines}")
+        glossary = looked_up(request)
+        content = f"# What changed\n\n{lines}" + (f"\n## Glossary\n\n{glossary}" if glossary else "")
+        return call_tool("write_file", path=DOC_FILE, content=content)
     return _done("Documented the change.", [f"{DOC_FILE}: lists {len(files)} changed file(s)"])
 
 
@@ -142,6 +159,12 @@ ANSWERS = {
 
 
 def answer_small_agent(request: SimRequest) -> Answer:
-    """The answer of the shipped agent the request comes from; another agent is told nothing needs doing."""
+    """The answer of the shipped agent the request comes from; another agent is told nothing needs doing.
+
+    An agent offered an MCP `lookup` tool first looks `LOOKUP_TERM` up (the doc-writer documents it).
+    """
+    lookup = mcp_lookup(request)
+    if lookup and not request.find_results(lookup):
+        return call_tool(lookup, term=LOOKUP_TERM)
     answer = ANSWERS.get(small_agent_of(request) or "")
     return answer(request) if answer else _done("Nothing needed doing.", [])
