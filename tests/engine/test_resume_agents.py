@@ -71,7 +71,7 @@ def _resume(sim: SimProject, run_id: str) -> AttemptDetail:
     return attempt
 
 
-def _subjects(sim: SimProject, attempt: AttemptDetail) -> list[str]:
+def _subjects(attempt: AttemptDetail) -> list[str]:
     return git(Path(attempt.worktree), "log", "--reverse", "--format=%s", "HEAD~4..HEAD").splitlines()
 
 
@@ -79,13 +79,13 @@ def test_agents_that_committed_are_not_run_again_and_the_rest_run_once(
     stopped: tuple[SimProject, AttemptDetail],
 ) -> None:
     sim, attempt = stopped
-    assert _subjects(sim, attempt)[-1] == "agent: doc-writer"
+    assert _subjects(attempt)[-1] == "agent: doc-writer"
     asked = _asked(sim, "doc-writer")
 
     resumed = _resume(sim, attempt.run_id)
 
     assert resumed.state is AttemptState.PASSED, resumed.reason
-    assert _subjects(sim, resumed) == [
+    assert _subjects(resumed) == [
         "step 1/2: Write note 1",
         "step 2/2: Write note 2",
         "agent: doc-writer",
@@ -106,5 +106,5 @@ def test_the_branch_is_trusted_when_the_ledger_missed_an_agents_commit(
     resumed = _resume(sim, attempt.run_id)
 
     assert resumed.state is AttemptState.PASSED, resumed.reason
-    assert _subjects(sim, resumed)[-2:] == ["agent: doc-writer", "agent: test-writer"]
+    assert _subjects(resumed)[-2:] == ["agent: doc-writer", "agent: test-writer"]
     assert _asked(sim, "doc-writer") == asked
