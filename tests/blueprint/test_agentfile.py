@@ -60,3 +60,13 @@ def test_a_file_without_a_header_or_a_task_block_is_refused() -> None:
         agentfile.parse(BODY, Path("a.md"))
     with pytest.raises(AgentFileError, match="no \\{% block task %\\}"):
         agentfile.parse(_text(**HEADER).replace("{% block task %}t{% endblock %}", ""), Path("a.md"))
+
+
+def test_tools_may_grant_mcp_servers_and_their_tools() -> None:
+    tools = '["read", "write", "mcp:docs", "mcp:tracker.open_issue"]'
+    spec = agentfile.parse(_text(**{**HEADER, "tools": tools}), Path("a.md")).spec
+    assert spec.builtin_tools == ("read", "write")
+    assert spec.mcp_grants == ("docs", "tracker.open_issue")
+    with pytest.raises(AgentFileError, match="expected an MCP server's name") as caught:
+        agentfile.parse(_text(**{**HEADER, "tools": '["write", "mcp:bad name"]'}), Path("a.md"))
+    assert caught.value.field == "tools"

@@ -14,12 +14,13 @@ import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aifactory.config import ModelRef
 from aifactory.config.load import locate
+from aifactory.config.mcp import GRANT_PREFIX, parse_grants
 from aifactory.errors import AgentFileError, NotFoundError
 
 AGENTS_DIR = "agents"
@@ -29,6 +30,7 @@ _CLOSING = re.compile(r"^\+\+\+[ \t]*\r?$", re.MULTILINE)
 _FORMAT = "agents/README.md describes every field"
 
 Tool = Literal["list", "read", "search", "write", "replace", "run_command"]
+BUILTIN_TOOLS: tuple[Tool, ...] = get_args(Tool)
 ProjectCommand = Literal["test", "lint"]
 FACTORY_INPUTS = ("files", "diff", "style", "replacements")
 """Inputs the factory fills itself: the files to work on, the change's diff, `style.md`, and the
@@ -50,7 +52,9 @@ class AgentSpec(BaseModel):
     description: str = Field(min_length=1)
     inputs: tuple[str, ...]
     output: AgentOutput
-    tools: tuple[Tool, ...]
+    tools: tuple[str, ...]
+    """Built-in tools by name, and MCP tools granted as `mcp:NAME` (a server's every tool) or
+    `mcp:NAME.TOOL` (one), from the servers `[mcp_servers.NAME]` configures."""
     models: tuple[str, ...] = ()
     """`provider:model` choices, first available first; none means the executor's provider choices."""
     checks: tuple[ProjectCommand, ...] = ()
@@ -60,6 +64,28 @@ class AgentSpec(BaseModel):
     @classmethod
     def _models(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(str(ModelRef.parse(item)) for item in value)
+
+    @field_validator("tools")
+    @classmethod
+    def _tools(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if item.startswith(GRANT_PREFIX):
+                parse_grants([item])
+            elif item not in BUILTIN_TOOLS:
+                raise ValueError(
+                    f"unknown tool {item!r}: use {', '.join(BUILTIN_TOOLS)}, or mcp:NAME / mcp:NAME.TOOL "
+                    "for the tools of the MCP server [mcp_servers.NAME]"
+                )
+        return value
+
+    @property
+    def builtin_tools(self) -> tuple[Tool, ...]:
+        return tuple(item for item in self.tools if item in BUILTIN_TOOLS)
+
+    @property
+    def mcp_grants(self) -> tuple[str, ...]:
+        """The MCP allow-list (`NAME` or `NAME.TOOL`) its `mcp:` entries make."""
+        return parse_grants(item for item in self.tools if item.startswith(GRANT_PREFIX))
 
     @model_validator(mode="after")
     def _commit_needs_an_editing_tool(self) -> AgentSpec:

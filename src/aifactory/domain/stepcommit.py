@@ -57,3 +57,33 @@ def parse(text: str) -> StepCommit | None:
         attempt=trailers[_ATTEMPT],
         executor=trailers.get(_EXECUTOR, ""),
     )
+
+
+_AGENT = "Factory-Agent"
+_AGENT_SUBJECT = re.compile(r"agent: (\S+)")
+
+
+@dataclass(frozen=True)
+class AgentCommit:
+    """The commit a small agent made on an attempt's branch, after its steps (`agent: NAME`)."""
+
+    agent: str
+    run_id: str
+    attempt: str
+
+
+def agent_trailers(agent: str, run_id: str, attempt: str | None) -> str:
+    """A small agent's commit trailers; without an attempt it ran on files, not on a branch of a run."""
+    trailers = f"{_RUN}: {run_id}\n"
+    if attempt:
+        trailers += f"{_ATTEMPT}: {attempt}\n"
+    return trailers + f"{_AGENT}: {agent}\n"
+
+
+def parse_agent(text: str) -> AgentCommit | None:
+    """The small agent's commit a message describes, or None when it is none of an attempt's."""
+    subject = _AGENT_SUBJECT.fullmatch(text.strip().partition("\n")[0].strip())
+    trailers = dict(re.findall(rf"^({_RUN}|{_ATTEMPT}|{_AGENT}): (\S+)[ \t]*$", text, re.MULTILINE))
+    if subject is None or trailers.get(_AGENT) != subject.group(1) or _ATTEMPT not in trailers:
+        return None
+    return AgentCommit(agent=trailers[_AGENT], run_id=trailers.get(_RUN, ""), attempt=trailers[_ATTEMPT])

@@ -26,7 +26,7 @@ from aifactory.domain.stepcommit import StepCommit
 from aifactory.domain.verdict import AttemptVerdict
 from aifactory.engine import guard
 from aifactory.engine.context import Factory
-from aifactory.engine.restore import restore
+from aifactory.engine.restore import Restored, restore
 from aifactory.engine.small_agents import after_execution
 from aifactory.engine.verify import Subject, verify_attempt
 from aifactory.errors import FactoryError, StepError
@@ -54,6 +54,8 @@ class AttemptJob:
     """Take up a stopped attempt: its branch exists (or never got made) and holds the steps done."""
     recorded: frozenset[str] = frozenset()
     """On a resume, the step commits the ledger recorded; the branch may hold more."""
+    agents_ran: frozenset[str] = frozenset()
+    """On a resume, the small agents the ledger recorded as run on this attempt, committed or not."""
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,20 @@ async def run_attempt(factory: Factory, job: AttemptJob) -> AttemptOutcome:
     try:
         emit(AttemptChanged(run_id=job.run_id, attempt=job.attempt, state=AttemptState.EXECUTING))
         if job.resume:
-            worktree, done = await restore(factory, job)
+            restored = await restore(factory, job)
         else:
-            worktree = await factory.git.add_worktree(job.worktree, job.branch, job.base_commit)
-            done = []
+            restored = Restored(await factory.git.add_worktree(job.worktree, job.branch, job.base_commit), [])
+        worktree = restored.worktree
         async with attempt_mcp(factory.kit, job.worktree, factory.command_env) as mcp:
-            steps = await _execute(factory, job, worktree, done, mcp)
+            steps = await _execute(factory, job, worktree, restored.done, mcp)
         await after_execution(
-            factory, worktree, branch=job.branch, base=job.base_commit, run_id=job.run_id, attempt=job.attempt
+            factory,
+            worktree,
+            branch=job.branch,
+            base=job.base_commit,
+            run_id=job.run_id,
+            attempt=job.attempt,
+            ran=restored.agents | job.agents_ran,
         )
         emit(AttemptChanged(run_id=job.run_id, attempt=job.attempt, state=AttemptState.VERIFYING))
         head = await worktree.require_head()

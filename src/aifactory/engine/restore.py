@@ -3,12 +3,15 @@
 The branch is the truth, not the ledger: a factory killed between a step's commit and the ledger's
 record of it leaves the commit, so the steps done are read from the branch's history, and the ledger
 is told about any commit it missed. Whatever the stopped step left uncommitted is dropped and that
-step is done again from its start, so no step is lost and none is committed twice.
+step is done again from its start, so no step is lost and none is committed twice. After the last
+step, the branch may hold small agents' commits (`agent: NAME`): they are kept, and those agents
+are not run again.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aifactory.domain import stepcommit
@@ -26,14 +29,28 @@ if TYPE_CHECKING:
 RECOVERED = "recovered from the branch: the factory stopped before the ledger recorded this commit"
 
 
-async def restore(factory: Factory, job: AttemptJob) -> tuple[Git, list[DoneStep]]:
-    """The attempt's worktree with nothing uncommitted, and the steps its branch holds, in order."""
+@dataclass(frozen=True)
+class Restored:
+    """A stopped attempt taken up: its worktree, the steps its branch holds, and the small agents
+    that already committed on it after its steps (they are not run again)."""
+
+    worktree: Git
+    done: list[DoneStep]
+    agents: frozenset[str] = frozenset()
+
+
+async def restore(factory: Factory, job: AttemptJob) -> Restored:
+    """The attempt's worktree with nothing uncommitted, and what its branch holds, in order."""
     if not await factory.git.branch_exists(job.branch):
         # Stopped before its worktree was made: it starts from the base commit like a new attempt.
-        return await factory.git.add_worktree(job.worktree, job.branch, job.base_commit), []
+        return Restored(await factory.git.add_worktree(job.worktree, job.branch, job.base_commit), [])
     worktree = await _checkout(factory.git, job)
     done: list[DoneStep] = []
+    agents: set[str] = set()
     for commit in await worktree.log(job.base_commit, "HEAD"):
+        if len(done) == len(job.plan.steps) and (agent := _agent(commit, job)):
+            agents.add(agent)
+            continue
         step = _step(commit, job, len(done) + 1)
         if commit.sha not in job.recorded:
             factory.sink(
@@ -49,7 +66,15 @@ async def restore(factory: Factory, job: AttemptJob) -> tuple[Git, list[DoneStep
                 )
             )
         done.append(DoneStep(number=step.number, title=step.title, summary=step.summary, commit=commit.sha))
-    return worktree, done
+    return Restored(worktree, done, frozenset(agents))
+
+
+def _agent(commit: Commit, job: AttemptJob) -> str | None:
+    """The small agent that made `commit` on this attempt after its steps, or None."""
+    made = stepcommit.parse_agent(commit.message)
+    if made is None or made.attempt != job.attempt or made.run_id != job.run_id:
+        return None
+    return made.agent
 
 
 async def _checkout(git: Git, job: AttemptJob) -> Git:

@@ -38,6 +38,8 @@ class Resumption:
     """Attempts that had their verdict: kept as they were, and counted in the round's outcome."""
     recorded: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The step commits the ledger recorded for each attempt taken up; its branch may hold more."""
+    agents_ran: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """The small agents the ledger recorded as run on each attempt taken up."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ def _job(request: RoundRequest, name: str) -> AttemptJob:
         checks=request.plan.checks,
         resume=resumption is not None,
         recorded=resumption.recorded.get(name, frozenset()) if resumption else frozenset(),
+        agents_ran=resumption.agents_ran.get(name, frozenset()) if resumption else frozenset(),
     )
 
 

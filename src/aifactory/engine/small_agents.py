@@ -18,13 +18,15 @@ from aifactory.blueprint.agentfile import AgentDefinition, AgentOutput, AgentShe
 from aifactory.checks.base import CheckTarget
 from aifactory.checks.candidates import find_candidates
 from aifactory.checks.command import CommandCheck
+from aifactory.domain import stepcommit
 from aifactory.domain.events import SmallAgentRan
 from aifactory.domain.run import Role
 from aifactory.domain.usage import Usage
 from aifactory.engine import guard
 from aifactory.engine.context import Factory
-from aifactory.errors import UserError
+from aifactory.errors import ConfigError, UserError
 from aifactory.providers.calls import CallScope
+from aifactory.roles.kit import RoleKit
 from aifactory.roles.small_agent import AgentBrief, AgentReport, run_small_agent
 from aifactory.workspace.git import Git
 
@@ -192,22 +194,29 @@ def _report_lines(report: AgentReport) -> tuple[str, ...]:
 def _message(job: AgentJob, report: AgentReport, lines: tuple[str, ...]) -> str:
     """`agent: NAME`, the summary and report, then trailers naming the run, the attempt and the agent."""
     body = "\n".join(f"- {line}" for line in lines)
-    trailers = f"Factory-Run: {job.run_id}\n"
-    if job.attempt:
-        trailers += f"Factory-Attempt: {job.attempt}\n"
-    trailers += f"Factory-Agent: {job.definition.name}\n"
+    trailers = stepcommit.agent_trailers(job.definition.name, job.run_id, job.attempt)
     parts = [f"agent: {job.definition.name}", report.summary.strip(), body, trailers]
     return "\n\n".join(part for part in parts if part)
 
 
 async def after_execution(
-    factory: Factory, worktree: Git, *, branch: str, base: str, run_id: str, attempt: str
+    factory: Factory,
+    worktree: Git,
+    *,
+    branch: str,
+    base: str,
+    run_id: str,
+    attempt: str,
+    ran: frozenset[str] = frozenset(),
 ) -> list[AgentResult]:
-    """The agents of `[small_agents] after_execution`, in order, over the files the attempt changed."""
+    """The agents of `[small_agents] after_execution`, in order, over the files the attempt changed;
+    those in `ran` (a resumed attempt's, already run) are not run again."""
     names = factory.kit.config.small_agents.after_execution
     shelf = AgentShelf(factory.kit.blueprint.root)
     results = []
     for name in names:
+        if name in ran:
+            continue
         head = await worktree.require_head()
         changed = await worktree.numstat(base, head)
         files = tuple(stat.path for stat in changed if (worktree.path / stat.path).is_file())
@@ -222,3 +231,18 @@ async def after_execution(
         )
         results.append(await run_agent_job(factory, job))
     return results
+
+
+def check_enabled(kit: RoleKit) -> None:
+    """Every agent `[small_agents] after_execution` names is a readable agent file, checked before a run
+    starts so a misspelt name stops it at once rather than failing every attempt after its steps."""
+    shelf = AgentShelf(kit.blueprint.root)
+    known = shelf.names()
+    for name in kit.config.small_agents.after_execution:
+        if name not in known:
+            raise ConfigError(
+                f"[small_agents] after_execution names {name!r}, which is no agent of {shelf.root} "
+                f"(known: {', '.join(known) or 'none'}): fix the name in .factory/config.toml, or add "
+                f"the agent file {shelf.root / name}.md"
+            )
+        shelf.load(name)

@@ -1,18 +1,22 @@
 """A small agent's model conversation: its blueprint prompt, the tools its header allows, a typed report.
 
 The agent plays on its own `models` or, without them, on the executor's provider choices (an external
-agent CLI cannot take a small agent's tool list), recorded under the executor role.
+agent CLI cannot take a small agent's tool list), recorded under the executor role. MCP tools its
+file grants come from servers started for its run alone, like an attempt's for the executor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+import importlib
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 from pydantic_ai import ToolOutput
+from pydantic_ai.toolsets import AbstractToolset
 
 from aifactory.agents.loop import run_model
 from aifactory.agents.tools import (
@@ -26,6 +30,7 @@ from aifactory.agents.tools import (
 )
 from aifactory.blueprint.agentfile import AgentDefinition, Tool
 from aifactory.config import ModelRef
+from aifactory.config.mcp import unknown_server
 from aifactory.domain.run import Role
 from aifactory.errors import AgentFileError
 from aifactory.providers.calls import CallScope
@@ -79,26 +84,61 @@ async def run_small_agent(kit: RoleKit, brief: AgentBrief, scope: CallScope) -> 
     definition = brief.definition
     prompt = kit.blueprint.agent_prompt(definition.template, agent=definition.name, **brief.context)
     executor = kit.config.executor
-    allowed = set(definition.spec.tools)
+    allowed = set(definition.spec.builtin_tools)
     workspace = Workspace(
         root=brief.worktree,
         command_timeout=executor.command_timeout,
         output_cap=executor.output_cap,
         env=brief.env,
     )
-    return await run_model(
-        kit.catalog.model(Role.EXECUTOR, scope, refs=model_choices(kit, definition)),
-        who=f"agent {definition.name}",
-        instructions=prompt.system,
-        task=prompt.task,
-        stable=prompt.stable,
-        output=AGENT_DONE,
-        tools=tuple(tool for name, tool in TOOLS.items() if name in allowed),
-        workspace=workspace,
-        settings=kit.catalog.settings(Role.EXECUTOR),
-        max_turns=executor.max_turns,
-        output_retries=kit.output_retries,
+    model = kit.catalog.model(Role.EXECUTOR, scope, refs=model_choices(kit, definition))
+    async with agent_mcp(kit, brief) as extra:
+        return await run_model(
+            model,
+            who=f"agent {definition.name}",
+            instructions=prompt.system,
+            task=prompt.task,
+            stable=prompt.stable,
+            output=AGENT_DONE,
+            tools=tuple(tool for name, tool in TOOLS.items() if name in allowed),
+            workspace=workspace,
+            settings=kit.catalog.settings(Role.EXECUTOR),
+            max_turns=executor.max_turns,
+            output_retries=kit.output_retries,
+            extra=extra,
+        )
+
+
+@contextlib.asynccontextmanager
+async def agent_mcp(kit: RoleKit, brief: AgentBrief) -> AsyncIterator[tuple[AbstractToolset[Workspace], ...]]:
+    """The MCP tools the agent file grants (`mcp:NAME`, `mcp:NAME.TOOL`), their servers running in its
+    worktree for the agent's run only; none without such entries."""
+    definition = brief.definition
+    grants = definition.spec.mcp_grants
+    if not grants:
+        yield ()
+        return
+    if (server := unknown_server(grants, kit.config.mcp_servers)) is not None:
+        known = ", ".join(sorted(kit.config.mcp_servers)) or "none"
+        raise AgentFileError(
+            f"grants mcp:{server}, and no [mcp_servers.{server}] is configured (configured: {known}); "
+            "add the server to .factory/config.toml or remove the entry",
+            path=definition.path,
+            field="tools",
+        )
+    # Imported only when an agent lists MCP tools: the SDK is not needed otherwise.
+    mcp = importlib.import_module("aifactory.agents.mcp")
+    toolset = importlib.import_module("aifactory.agents.mcp_tools").McpToolset
+    servers = mcp.McpServers(
+        kit.config.mcp_servers,
+        grants,
+        cwd=brief.worktree,
+        env=brief.env,
+        source=kit.catalog.env,
+        granted_by=f"{definition.path} tools",
     )
+    async with servers as running:
+        yield (toolset(running, running.tools()),)
 
 
 def model_choices(kit: RoleKit, definition: AgentDefinition) -> tuple[ModelRef, ...]:

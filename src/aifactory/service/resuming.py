@@ -20,6 +20,7 @@ from aifactory.engine.attempt import AttemptOutcome
 from aifactory.engine.round import Resumption, RoundOutcome
 from aifactory.engine.run import Learn, Learned, RunOutcome, RunRequest, run_plan
 from aifactory.engine.runners.local import LocalRunner
+from aifactory.engine.small_agents import check_enabled
 from aifactory.errors import UserError
 from aifactory.ledger import queries
 from aifactory.ledger.queries import AttemptDetail, RunDetail
@@ -93,6 +94,7 @@ async def resume(session: Session, target: Stopped, *, notice: Notice) -> RunOut
     """Take the stopped round up again and run the rest of the run as `factory run` would."""
     project, run = session.project, target.run
     session.kit.catalog.check(list(Role))
+    check_enabled(session.kit)
     number = target.round
     plan = read_plan(project.root / target.plan_path)
     first = read_plan(project.root / run.plan_path) if number > 1 else plan
@@ -124,6 +126,7 @@ async def resume(session: Session, target: Stopped, *, notice: Notice) -> RunOut
             round=number,
             kept=kept,
             recorded={attempt.name: _recorded(attempt) for attempt in attempts},
+            agents_ran={attempt.name: frozenset(ran.agent for ran in attempt.agents) for attempt in attempts},
         ),
     )
     runner = LocalRunner(project.config.run.max_parallel)

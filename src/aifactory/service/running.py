@@ -15,6 +15,7 @@ from aifactory.engine.learn import learn
 from aifactory.engine.round import RoundOutcome, RoundPlan
 from aifactory.engine.run import Learn, Learned, Replan, RunOutcome, RunRequest, run_plan
 from aifactory.engine.runners.local import LocalRunner
+from aifactory.engine.small_agents import check_enabled
 from aifactory.errors import UserError
 from aifactory.roles.executor import check_agents
 from aifactory.service import injection, planning
@@ -56,6 +57,7 @@ async def run(
     base = start.base or await project.git.require_head()
     session.kit.catalog.check(list(Role))
     await check_agents(session.kit)
+    check_enabled(session.kit)
     plan_path = start.plan_path
     run_id = start.run_id
     if plan_path is None:

@@ -5,8 +5,8 @@ On an attempt (`OnAttempt`), the agent works in the attempt's worktree and commi
 over the files the attempt changed. On files (`OnFiles`), the user's working tree is never touched:
 the agent works in a new worktree on a new branch `factory/agent/NAME-STAMP` from HEAD (so it sees
 the files as committed), the worktree is removed afterwards and the branch kept for the user to
-merge when the agent committed, deleted when it did not. In a worktree (`InWorktree`), a workflow
-step's, the agent works and commits there, over the files its caller names.
+merge when the agent committed, deleted when it did not (or failed). In a worktree (`InWorktree`), a
+workflow step's, the agent works and commits there, over the files its caller names.
 """
 
 from __future__ import annotations
@@ -183,12 +183,13 @@ async def _on_files(
         run_id=run_id,
         inputs=inputs,
     )
+    result: AgentResult | None = None
     try:
         result = await _run(session, job)
     finally:
         await project.git.remove_worktree(folder)
-    if result.commit is None:
-        await project.git.delete_branch(branch, force=True)
+        if result is None or result.commit is None:
+            await project.git.delete_branch(branch, force=True)
     return result
 
 

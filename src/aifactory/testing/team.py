@@ -1,4 +1,5 @@
-"""A scripted team for tests and benchmarks: a plan of N steps, each writing one file, all verified.
+"""A scripted team for tests and benchmarks: a plan of N steps, each writing one file, all verified,
+and the shipped small agents answered sensibly (`agent_team.py`).
 
 It keys on the default blueprint's prompts ("# Your step: K of N", "(Attempt aN on branch …)"), so
 it works with a repository set up by `factory init`.
@@ -10,6 +11,7 @@ import re
 import shlex
 from collections.abc import Sequence
 
+from aifactory.testing.agent_team import LOOKUP_TERM, answer_small_agent, looked_up, mcp_lookup
 from aifactory.testing.scenario import Answer, SimRequest, call_tool, reply_text
 from aifactory.testing.scenarios import Rules, offers_tool
 
@@ -85,15 +87,6 @@ def execute_with_gemini_tools(request: SimRequest) -> Answer:
     return reply_text(f"Wrote {step_file(number)}.")
 
 
-LOOKUP_TERM = "ledger"
-"""What the executor looks up when it is offered an MCP glossary tool (the test MCP server's `lookup`)."""
-
-
-def mcp_lookup(request: SimRequest) -> str | None:
-    """The MCP `lookup` tool the request offers under its prefixed name (`NAME__lookup`), if any."""
-    return next((name for name in request.tools if name.endswith("__lookup")), None)
-
-
 def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
     """Plans `steps` steps; step K writes `notes/step-K.txt` naming its attempt; the verifiers pass.
 
@@ -101,7 +94,7 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
     (`Write`, then a text answer), to Codex (`exec_command`, then a text answer), to Aider (the file
     in its edit format) and to Gemini CLI (its own `write_file`, then a text answer). A built-in agent
     offered an MCP `lookup` tool first looks up `LOOKUP_TERM` and adds the answer to its note, as
-    `ledger: ANSWER`.
+    `ledger: ANSWER`. The shipped small agents answer as `agent_team` describes.
     """
     task_list = [
         {"title": f"Write note {k}", "description": f"Write {step_file(k)}.", "files": [step_file(k)]}
@@ -111,12 +104,10 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
     def execute(request: SimRequest) -> Answer:
         number = step_of(request)
         lookup = mcp_lookup(request)
-        looked = request.find_results(lookup) if lookup else ()
-        if lookup and not looked:
+        if lookup and not request.find_results(lookup):
             return call_tool(lookup, term=LOOKUP_TERM)
         if not request.find_results("write_file"):
-            content = f"note {number} written by {attempt_of(request)}\n"
-            content += "".join(f"{LOOKUP_TERM}: {result.content}\n" for result in looked[-1:])
+            content = f"note {number} written by {attempt_of(request)}\n{looked_up(request)}"
             return call_tool("write_file", path=step_file(number), content=content)
         return call_tool("step_done", summary=f"Wrote {step_file(number)}.")
 
@@ -130,6 +121,7 @@ def scripted_team(*, steps: int = 3, questions: Sequence[str] = ()) -> Rules:
             offers_tool("submit_task_list"),
             call_tool("submit_task_list", review="No concerns.", steps=task_list),
         ),
+        (offers_tool("agent_done"), answer_small_agent),
         (offers_tool("step_done"), execute),
         (offers_tool("Write"), execute_with_own_tools),
         (offers_tool("exec_command"), execute_with_shell),
