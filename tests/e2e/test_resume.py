@@ -138,7 +138,9 @@ def test_a_run_killed_mid_step_is_resumed_without_redoing_its_commits(tmp_path: 
 
 def test_a_budget_holds_across_a_resume_unless_the_resume_sets_a_new_one(tmp_path: Path) -> None:
     with sim_project(tmp_path, scripted_team(steps=2), run={"attempts": 1}) as sim:
-        ran = sim.cli("run", "Write the notes", "--no-interactive", "--max-tokens", "1")
+        assert sim.cli("plan", "Write the notes", "--no-interactive").returncode == 0
+        plan = next((sim.repo / "plans").glob("*-plan.md"))
+        ran = sim.cli("run", str(plan), "--max-tokens", "1")
         assert ran.returncode == 1
         run_id = _run_id(sim)
         assert "budget reached: the run has used" in ran.stdout

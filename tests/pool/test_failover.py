@@ -168,8 +168,11 @@ def test_models_lists_each_provider_its_state_and_its_roles(limited: SimProject)
 
 
 def test_a_token_budget_stops_new_work_and_says_so(tmp_path: Path) -> None:
+    """Planned apart, so the run's budget meets its first executor request (`run ASK` charges planning)."""
     with sim_project(tmp_path, scripted_team(steps=2), run={"attempts": 1}) as sim:
-        ran = sim.cli("run", "Write the notes", "--no-interactive", "--max-tokens", "1")
+        assert sim.cli("plan", "Write the notes", "--no-interactive").returncode == 0
+        plan = next((sim.repo / "plans").glob("*-plan.md"))
+        ran = sim.cli("run", str(plan), "--max-tokens", "1")
         assert ran.returncode == 1
         assert "budget reached: the run has used" in ran.stdout
         assert "(set by --max-tokens)" in ran.stdout
@@ -189,3 +192,13 @@ def test_an_error_in_the_middle_of_a_stream_fails_over_without_losing_the_step(t
         assert [step.index for step in attempt.steps if step.state is StepState.COMMITTED] == [1, 2]
         [cooled] = [e for e in sim.events if isinstance(e, ProviderCooled)]
         assert "overloaded" in cooled.reason.lower()
+
+
+def test_planning_an_ask_to_run_counts_against_the_run_budget(tmp_path: Path) -> None:
+    with sim_project(tmp_path, scripted_team(steps=2), run={"attempts": 1}) as sim:
+        ran = sim.cli("run", "Write the notes", "--no-interactive", "--max-tokens", "1")
+        assert ran.returncode == 1
+        assert "budget reached: the run has used" in ran.stderr and "(set by --max-tokens)" in ran.stderr
+        planned = _calls(sim, "select count(*) from model_calls where role = 'planner'")
+        assert planned == [(1,)], "the planner's second request never went out"
+        assert _calls(sim, "select count(*) from model_calls where role = 'executor'") == [(0,)]
