@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -21,17 +20,17 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.client.stdio import StdioServerParameters
-from mcp.types import CallToolResult, TextContent, TextResourceContents
+from mcp.types import TextResourceContents
 
 from aifactory.blueprint.lessons import LessonBook
 from aifactory.domain.lesson import AstGrepSpec, Lesson, LessonStatus
 from aifactory.testing.team import scripted_team
+from tests.mcp_client import data, refused, server_env, stdio
 from tests.sim import SimProject, sim_project
 
 CODE = "def load(path):\n    with open(path) as handle:\n        return handle.read()\n"
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-TOOLS = {"plan", "answer", "run", "status", "show", "check", "lessons", "propose_lesson"}
+TOOLS = {"plan", "answer", "run", "status", "show", "check", "lessons", "propose_lesson", "agents", "agent"}
 
 
 @pytest.fixture
@@ -53,38 +52,6 @@ def sim(tmp_path: Path) -> Iterator[SimProject]:
         (tmp_path / "secret.txt").write_text("not the factory's business\n")
         (project.repo / "escape").symlink_to(tmp_path / "secret.txt")
         yield project
-
-
-def server_env(sim: SimProject, *, key: bool = True) -> dict[str, str]:
-    """The test's environment (this worktree's code on PYTHONPATH, the scrubbed HOME) and the test key."""
-    source = str(Path(__file__).resolve().parents[2] / "src")
-    return {**os.environ, **(sim.env if key else {}), "PYTHONPATH": source}
-
-
-def stdio(sim: SimProject, *, key: bool = True) -> Client:
-    command = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "aifactory", "--repo", str(sim.repo), "mcp"],
-        env=server_env(sim, key=key),
-    )
-    return Client(command, read_timeout_seconds=60)
-
-
-def data(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, text(result)
-    assert isinstance(result.structured_content, dict)
-    return result.structured_content
-
-
-def text(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
-
-
-def refused(result: CallToolResult) -> str:
-    assert result.is_error
-    message = text(result)
-    assert "Traceback" not in message
-    return message
 
 
 async def plan_and_start(client: Client) -> tuple[str, str]:

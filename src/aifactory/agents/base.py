@@ -21,6 +21,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aifactory.agents.mcp_offer import McpOffer
 from aifactory.domain.usage import Usage
 from aifactory.errors import StepError
 
@@ -79,6 +80,8 @@ class StepJob(BaseModel):
     env: Mapping[str, str]
     resume: str | None = None
     """The session an external agent left at the attempt's previous step, to carry its context on."""
+    mcp: McpOffer | None = None
+    """The MCP servers the executor's allow-list grants, for an agent CLI that starts them itself."""
     on_tool: ToolSink = Field(default=ignore_tool, exclude=True)
     """Where the agent reports each tool call as it happens; the relay records them in the ledger."""
 

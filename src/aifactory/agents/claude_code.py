@@ -6,17 +6,26 @@ attempt's previous step on, so the agent keeps its context between steps. Its st
 read line by line as it arrives (`claude_stream.py` judges it); the process group is killed at the
 step's time limit, on Ctrl-C, and when the run ends, so nothing it started outlives the step.
 The CLI retries a 429 or 529 itself only `retries` times: the factory's pool decides what comes next.
+
+MCP servers that `[roles.executor] mcp_tools` grants are started by Claude Code itself: their
+configuration is written to a private temporary folder, outside the worktree, and passed with
+`--mcp-config` and `--strict-mcp-config` (only those servers, not the user's own), and the granted
+tools are added to `--allowedTools` as `mcp__NAME__TOOL` (`mcp__NAME` for a whole server).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import tempfile
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
 from aifactory.agents.claude_stream import ClaudeStream, conclude
+from aifactory.agents.mcp_offer import McpOffer
 from aifactory.agents.pipe import exit_code, lines
 from aifactory.agents.release import Release, check_version
 from aifactory.config.agents import AgentConfig
@@ -30,6 +39,9 @@ RELEASE = Release(
     install=f"npm install -g @anthropic-ai/claude-code@{TESTED_VERSION}",
 )
 """The release the parser was recorded from; older ones are refused."""
+MCP_ENV = {"ENABLE_TOOL_SEARCH": "false"}
+"""Claude Code hides MCP tools behind its ToolSearch tool unless told not to; offer them at once."""
+_TOOL_NAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
 class ClaudeCodeAgent:
@@ -51,13 +63,27 @@ class ClaudeCodeAgent:
 
     async def run_step(self, job: StepJob) -> StepOutcome:
         await self.check()
+        if job.mcp is None:
+            return await self._run(job, self._argv(job), self._env)
+        if job.mcp.problem is not None:
+            raise AgentFailed(job.mcp.problem, StepOutcome(summary=job.mcp.problem))
+        with tempfile.TemporaryDirectory(prefix="aifactory-mcp-") as folder:
+            config = Path(folder) / "mcp.json"
+            config.write_text(job.mcp.config_json(), encoding="utf-8")
+            argv = self._argv(job, allowed=mcp_allowed(job.mcp))
+            argv += ["--mcp-config", str(config), "--strict-mcp-config"]
+            milliseconds = str(round(job.mcp.timeout * 1000))
+            env = {**self._env, **MCP_ENV, "MCP_TIMEOUT": milliseconds, "MCP_TOOL_TIMEOUT": milliseconds}
+            return await self._run(job, argv, env)
+
+    async def _run(self, job: StepJob, argv: list[str], env: Mapping[str, str]) -> StepOutcome:
         stream = ClaudeStream(on_tool=job.on_tool, root=str(job.worktree))
         started = time.monotonic()
         exited: int | None = None
         stderr = ""
         try:
             async with asyncio.timeout(self._config.timeout):
-                async with open_stream(self._argv(job), cwd=job.worktree, env=self._env, stdin=True) as child:
+                async with open_stream(argv, cwd=job.worktree, env=env, stdin=True) as child:
                     assert child.stdin is not None
                     # A CLI that dies at start-up closes stdin early; its output says why.
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -91,10 +117,11 @@ class ClaudeCodeAgent:
             reason, outcome, limited=ending.limited, until=ending.until, retry_after=stream.retry_delay_s
         )
 
-    def _argv(self, job: StepJob) -> list[str]:
+    def _argv(self, job: StepJob, allowed: tuple[str, ...] = ()) -> list[str]:
+        tools = ",".join((*self._config.allowed_tools, *allowed))
         argv = [self._config.binary, "-p", "--output-format", "stream-json", "--verbose"]
         argv += ["--model", self._model, "--permission-mode", self._config.permission_mode]
-        argv += ["--allowedTools", ",".join(self._config.allowed_tools), "--max-turns", str(job.max_turns)]
+        argv += ["--allowedTools", tools, "--max-turns", str(job.max_turns)]
         argv += ["--append-system-prompt", job.instructions]
         return [*argv, "--resume", job.resume] if job.resume else argv
 
@@ -111,3 +138,13 @@ class ClaudeCodeAgent:
             f"ANTHROPIC_API_KEY and add it to [agents.{self.name}] pass_env (Bedrock: the AWS_* "
             "variables and env.AWS_REGION)"
         )
+
+
+def mcp_allowed(offer: McpOffer) -> tuple[str, ...]:
+    """The granted tools as Claude Code names them: `mcp__NAME__TOOL`, or `mcp__NAME` for a server."""
+    return tuple(
+        f"mcp__{grant.server}"
+        if grant.tool is None
+        else f"mcp__{grant.server}__{_TOOL_NAME.sub('_', grant.tool)}"
+        for grant in offer.granted()
+    )

@@ -24,7 +24,7 @@ from aifactory.mcp.server import build
 from aifactory.service.project import open_project
 
 app = typer.Typer(
-    help="Serve the factory's tools (plan, run, status, check, lessons) to MCP clients such as Claude Code.",
+    help="Serve the factory's tools (plan, run, status, check, lessons, agents) to MCP clients.",
     invoke_without_command=True,
 )
 

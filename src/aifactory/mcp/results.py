@@ -13,9 +13,11 @@ from aifactory.checks.hits import Hit
 from aifactory.domain.lesson import Lesson
 from aifactory.domain.plan import Plan
 from aifactory.domain.run import AttemptState
+from aifactory.engine.small_agents import AgentResult
 from aifactory.ledger.queries import RunDetail
 from aifactory.service.checking import CheckResult
 from aifactory.service.launching import Starting
+from aifactory.service.small_agents import AgentEntry
 
 STARTING = "starting"
 FAILED_TO_START = "failed-to-start"
@@ -169,3 +171,44 @@ class ProposedLesson(BaseModel):
     path: str
     status: str
     next: str
+
+
+class AgentOutcome(BaseModel):
+    agent: str
+    branch: str = Field(description="The branch the agent worked on; merge it to keep its commit.")
+    commit: str | None = Field(description="Its commit; null when it changed nothing or was dropped.")
+    dropped: str | None = Field(description="Why its change was discarded (a check failed, ...).")
+    summary: str
+    report: list[str] = Field(description="What the agent reports it did, one line each.")
+
+    @classmethod
+    def of(cls, result: AgentResult) -> AgentOutcome:
+        return cls(
+            agent=result.agent,
+            branch=result.branch,
+            commit=result.commit,
+            dropped=result.dropped,
+            summary=result.summary,
+            report=list(result.report),
+        )
+
+
+class AgentInfo(BaseModel):
+    name: str
+    description: str = ""
+    inputs: list[str] = Field(default=[], description="Inputs its prompt takes; give the others in `inputs`.")
+    output: str = Field(default="", description="commit (it changes files) or report (it only reports).")
+    problem: str = Field(default="", description="What is wrong with its file; it cannot run until fixed.")
+
+    @classmethod
+    def of(cls, entry: AgentEntry) -> AgentInfo:
+        if entry.definition is None:
+            return cls(name=entry.name, problem=entry.problem)
+        spec = entry.definition.spec
+        return cls(
+            name=entry.name, description=spec.description, inputs=list(spec.inputs), output=spec.output.value
+        )
+
+
+class AgentList(BaseModel):
+    agents: list[AgentInfo]

@@ -24,6 +24,9 @@ from aifactory.domain.lesson import LessonStatus, Scope
 from aifactory.errors import FactoryError, NotFoundError
 from aifactory.ledger.queries import RunDetail
 from aifactory.mcp.results import (
+    AgentInfo,
+    AgentList,
+    AgentOutcome,
     CheckOutcome,
     LessonList,
     PlanOutcome,
@@ -31,14 +34,15 @@ from aifactory.mcp.results import (
     RunStarted,
     RunStatus,
 )
-from aifactory.service import checking, inspect, launching, lessons, planning
+from aifactory.service import checking, inspect, launching, lessons, planning, small_agents
 from aifactory.service.project import Project, Session, open_project, session
 
 INSTRUCTIONS = (
     "aifactory turns an ask into verified code. Call plan with the ask; answer any open questions "
     "with answer; call run with the plan's path, which returns a run id at once; poll status until "
     "finished is true. check runs the lessons the factory learned as a linter; lessons lists them, "
-    "and propose_lesson suggests one for the user to accept."
+    "and propose_lesson suggests one for the user to accept. agents lists the small agents; agent "
+    "runs one on files, or on an attempt, its change one commit on a branch for the user to merge."
 )
 ANYWHERE = Scope()
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
@@ -47,6 +51,9 @@ RunId = Annotated[
     str, Field(min_length=1, description="A run id, or a unique prefix of it, as `run` returned.")
 ]
 RepoPath = Annotated[str, Field(min_length=1, description="A path relative to the repository root.")]
+AttemptRef = Annotated[
+    str, Field(pattern=r"^[^/\s]+/[^/\s]+$", description="RUN/ATTEMPT, e.g. add-report-3f2a/a1.")
+]
 
 
 class Factory:
@@ -203,6 +210,39 @@ class Factory:
             next=f"the user accepts it with `factory lessons accept {held.lesson.id}`",
         )
 
+    async def agents(self) -> AgentList:
+        """The small agents of .factory/blueprint/agents/: what each does, takes and produces."""
+        async with self.project() as project:
+            return AgentList(agents=[AgentInfo.of(entry) for entry in small_agents.list_agents(project)])
+
+    async def agent(
+        self,
+        name: Annotated[str, Field(min_length=1, description="The agent's name, as `agents` lists it.")],
+        files: Annotated[
+            tuple[RepoPath, ...],
+            Field(description="Files to work on, as committed at HEAD; the agent works on a new branch."),
+        ] = (),
+        on: Annotated[
+            AttemptRef | None,
+            Field(description="Instead of files: an attempt, worked on in its worktree and branch."),
+        ] = None,
+        inputs: Annotated[
+            dict[str, str] | None,
+            Field(description="Values for the inputs the agent takes beyond files, diff, style."),
+        ] = None,
+    ) -> AgentOutcome:
+        """Run a small agent on files or on an attempt: its change becomes one commit, or is dropped
+        with the reason (a check it must pass failed). Your working tree is never touched."""
+        if (on is None) == (not files):
+            raise ToolError("give either files (paths in the repository) or on (RUN/ATTEMPT), not both")
+        target: small_agents.AgentTarget = (
+            small_agents.OnAttempt(on)
+            if on is not None
+            else small_agents.OnFiles(tuple(map(self.inside, files)))
+        )
+        async with self.session() as current:
+            return AgentOutcome.of(await small_agents.run_agent(current, name, target, inputs))
+
     async def plan_text(self, name: str) -> str:
         """A plan file under plans/, as written."""
         async with self.project(ResourceError) as project:
@@ -235,6 +275,8 @@ def build(root: Path) -> MCPServer:
         (factory.check, True),
         (factory.lessons, True),
         (factory.propose_lesson, False),
+        (factory.agents, True),
+        (factory.agent, False),
     ):
         description = cleandoc(tool.__doc__ or "")
         server.add_tool(tool, description=description, annotations=READ_ONLY if read_only else None)

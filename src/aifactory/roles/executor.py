@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from aifactory.agents.base import StepJob, StepOutcome
 from aifactory.agents.builtin import BuiltinAgent
+from aifactory.agents.mcp_offer import McpOffer
 from aifactory.agents.registry import open_agent
 from aifactory.agents.relay import Place, Relay, Seat
 from aifactory.config import ModelRef
@@ -105,9 +106,10 @@ async def attempt_mcp(
 ) -> AsyncIterator[McpServers | None]:
     """The MCP servers `[roles.executor] mcp_tools` names, running in the attempt's worktree until it ends.
 
-    None when the allow-list is empty or every executor choice is an external agent (which brings
-    its own tools). `env` is the scrubbed environment of worktree commands; a server adds what its
-    table passes on from the factory's own.
+    None when the allow-list is empty or every executor choice is an external agent (an agent CLI
+    that speaks MCP starts the granted servers itself, from its step's `McpOffer`). `env` is the
+    scrubbed environment of worktree commands; a server adds what its table passes on from the
+    factory's own.
     """
     executor = kit.config.roles[Role.EXECUTOR]
     if not executor.mcp_tools or all(kit.config.agent(ref) for ref in executor.every_choice):
@@ -150,7 +152,10 @@ def _seat(kit: RoleKit, scope: CallScope, brief: StepBrief, group: list[ModelRef
             name=first.provider, model=first.model, names=names, agent=builtin, job=job, external=False
         )
     agent = open_agent(first.provider, agent_config, first.model, kit.catalog.env, secret_names=_secrets(kit))
-    job = step_job(kit, brief, agent=agent_config.kind.value, resume=brief.sessions.get(first.provider))
+    grants = kit.config.roles[Role.EXECUTOR].mcp_tools
+    mcp = McpOffer.of(kit.config.mcp_servers, grants, kit.catalog.env)
+    resume = brief.sessions.get(first.provider)
+    job = step_job(kit, brief, agent=agent_config.kind.value, resume=resume, mcp=mcp)
     return Seat(
         name=first.provider, model=first.model, names=(first.provider,), agent=agent, job=job, external=True
     )
@@ -161,7 +166,9 @@ def _secrets(kit: RoleKit) -> list[str]:
     return [p.api_key_env for p in kit.config.providers.values() if p.api_key_env is not None]
 
 
-def step_job(kit: RoleKit, brief: StepBrief, *, agent: str, resume: str | None = None) -> StepJob:
+def step_job(
+    kit: RoleKit, brief: StepBrief, *, agent: str, resume: str | None = None, mcp: McpOffer | None = None
+) -> StepJob:
     """The prompt and limits of the step for an agent of kind `agent` (`builtin` or an agent kind)."""
     prompt = kit.blueprint.prompt(
         Role.EXECUTOR,
@@ -185,4 +192,5 @@ def step_job(kit: RoleKit, brief: StepBrief, *, agent: str, resume: str | None =
         output_cap=executor.output_cap,
         env=brief.env,
         resume=resume,
+        mcp=mcp,
     )
