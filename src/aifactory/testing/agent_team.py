@@ -35,7 +35,8 @@ _COMMENTED_CODE = re.compile(r"^\s*#\s*(?:[A-Za-z_][\w.]*\s*\(.*\)|[A-Za-z_][\w.
 
 
 def mcp_lookup(request: SimRequest) -> str | None:
-    """The MCP `lookup` tool the request offers under its prefixed name (`NAME__lookup`), if any."""
+    """The MCP `lookup` tool the request offers under its prefixed name (`NAME__lookup`, or
+    `mcp__NAME__lookup` in Claude Code), if any."""
     return next((name for name in request.tools if name.endswith("__lookup")), None)
 
 

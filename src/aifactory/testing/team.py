@@ -39,16 +39,6 @@ def working_directory(request: SimRequest) -> str:
     return found.group(1) if found else "."
 
 
-LOOKUP_TERM = "ledger"
-"""What the executor looks up when it is offered an MCP glossary tool (the test MCP server's `lookup`)."""
-
-
-def mcp_lookup(request: SimRequest) -> str | None:
-    """The MCP `lookup` tool the request offers under its prefixed name (`NAME__lookup`,
-    or `mcp__NAME__lookup` in Claude Code), if any."""
-    return next((name for name in request.tools if name.endswith("__lookup")), None)
-
-
 def execute_with_own_tools(request: SimRequest) -> Answer:
     """A step as an external agent (Claude Code) does it: its own `Write` tool, then a summary. Offered
     an MCP `lookup` tool (`mcp__NAME__lookup`), it first looks up `LOOKUP_TERM` and adds the answer."""
