@@ -24,6 +24,7 @@ from aifactory.domain.plan import Complexity, Plan
 from aifactory.domain.run import Role
 from aifactory.providers.calls import CallScope
 from aifactory.roles.kit import RoleKit
+from aifactory.workspace.sandbox import choose
 
 if TYPE_CHECKING:
     from aifactory.agents.mcp import McpServers
@@ -185,4 +186,5 @@ def step_job(kit: RoleKit, brief: StepBrief, *, agent: str, resume: str | None =
         output_cap=executor.output_cap,
         env=brief.env,
         resume=resume,
+        sandbox=choose(kit.config.run.sandbox),
     )
