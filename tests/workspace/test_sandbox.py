@@ -56,7 +56,7 @@ def test_no_sandbox_runs_the_command_as_it_is(tmp_path: Path) -> None:
     assert code == 0 and outside.exists()
 
 
-def test_git_in_a_sandboxed_worktree_reads_and_refreshes_but_cannot_commit(tmp_path: Path) -> None:
+def test_git_in_a_sandboxed_worktree_reads_and_stages_but_cannot_commit(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
@@ -66,8 +66,8 @@ def test_git_in_a_sandboxed_worktree_reads_and_refreshes_but_cannot_commit(tmp_p
     worktree = tmp_path / "worktree"
     git(repo, "worktree", "add", "-q", "-b", "work", str(worktree))
     (worktree / "a.txt").write_text("changed\n")
-    code, output = _run(_bwrap(), "git status --short && git diff --stat", worktree)
-    assert code == 0 and "M a.txt" in output, output
+    code, output = _run(_bwrap(), "git status --short && git add a.txt && git diff --cached --stat", worktree)
+    assert code == 0 and "M a.txt" in output and "1 file changed" in output, output
     code, output = _run(_bwrap(), "git -c user.name=a -c user.email=a@a commit -qam mine", worktree)
     assert code != 0, output
     assert git(repo, "rev-parse", "work") == git(repo, "rev-parse", "main"), "the branch did not move"

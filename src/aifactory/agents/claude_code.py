@@ -19,8 +19,9 @@ from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
 from aifactory.agents.claude_stream import ClaudeStream, conclude
 from aifactory.agents.pipe import exit_code, lines
 from aifactory.agents.release import Release, check_version
+from aifactory.agents.state import writable_state
 from aifactory.config.agents import AgentConfig
-from aifactory.workspace.process import open_stream
+from aifactory.workspace.sandbox import open_confined
 
 TESTED_VERSION = "2.1.331"
 """The release the factory's tests run (CI installs it); older 2.x releases stream the same events."""
@@ -57,7 +58,14 @@ class ClaudeCodeAgent:
         stderr = ""
         try:
             async with asyncio.timeout(self._config.timeout):
-                async with open_stream(self._argv(job), cwd=job.worktree, env=self._env, stdin=True) as child:
+                async with open_confined(
+                    job.sandbox,
+                    self._argv(job),
+                    worktree=job.worktree,
+                    writable=writable_state(self._config, self._env),
+                    env=self._env,
+                    stdin=True,
+                ) as child:
                     assert child.stdin is not None
                     # A CLI that dies at start-up closes stdin early; its output says why.
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):

@@ -3,8 +3,9 @@
 The built-in executor's `run_command` and the external agent CLIs run with the user's rights, and
 the guard only notices some writes outside the worktree after the fact. Under bubblewrap (`bwrap`)
 the child sees the whole filesystem read-only except the paths named writable: the attempt's
-worktree, its git metadata (`.git/worktrees/NAME`, where `git status` refreshes the index; the
-shared objects and refs stay read-only, so an agent's `git commit` fails), a temp dir of its own
+worktree, its git metadata (`.git/worktrees/NAME`, where `git status` refreshes the index, and
+the object store, which `git add` writes; the refs stay read-only, so an agent's `git commit` on
+its branch fails), a temp dir of its own
 that TMPDIR names, and the state an agent CLI keeps (`~/.claude`, `$CODEX_HOME`). /tmp itself stays
 readable but not writable, rather than a private tmpfs, since a repository, a home directory or a
 tool may live there. The network stays open: agents call their models. There is no new session
@@ -19,13 +20,14 @@ import functools
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from aifactory.config.model import SandboxMode
 from aifactory.errors import ConfigError
+from aifactory.workspace.process import Stream, open_stream
 
 INSTALL = (
     "install bubblewrap (`apt-get install bubblewrap`, `dnf install bubblewrap`, `pacman -S bubblewrap`)"
@@ -114,15 +116,19 @@ def _fails(binary: str) -> str:
 
 
 def git_metadata(worktree: Path) -> list[Path]:
-    """The linked worktree's own git directory (`.git/worktrees/NAME`), which `git status` writes."""
+    """What git writes for a linked worktree: its own directory (`.git/worktrees/NAME`: index, HEAD)
+    and the shared object store, so `git status` and `git add` work; refs stay read-only."""
     marker = worktree / ".git"
     if not marker.is_file():
         return []
     text = marker.read_text(encoding="utf-8").strip()
     if not text.startswith("gitdir:"):
         return []
-    gitdir = Path(text.removeprefix("gitdir:").strip())
-    return [gitdir if gitdir.is_absolute() else worktree / gitdir]
+    gitdir = worktree / text.removeprefix("gitdir:").strip()
+    common = gitdir / "commondir"
+    if not common.is_file():
+        return [gitdir]
+    return [gitdir, gitdir / common.read_text(encoding="utf-8").strip() / "objects"]
 
 
 @contextlib.contextmanager
@@ -136,3 +142,19 @@ def confined(
         return
     with tempfile.TemporaryDirectory(prefix="aifactory-tmp-", ignore_cleanup_errors=True) as tmp:
         yield sandbox.wrap(argv, writable=[worktree, *git_metadata(worktree), *writable], tmpdir=Path(tmp))
+
+
+@contextlib.asynccontextmanager
+async def open_confined(
+    sandbox: Sandbox,
+    argv: Sequence[str],
+    *,
+    worktree: Path,
+    writable: Sequence[Path],
+    env: Mapping[str, str],
+    stdin: bool = False,
+) -> AsyncIterator[Stream]:
+    """`open_stream` in `worktree` for an agent CLI, confined as `confined` says."""
+    with confined(sandbox, argv, worktree=worktree, writable=writable) as wrapped:
+        async with open_stream(wrapped, cwd=worktree, env=env, stdin=stdin) as stream:
+            yield stream
