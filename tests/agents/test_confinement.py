@@ -125,14 +125,33 @@ def test_run_command_without_the_sandbox_writes_where_it_likes(tmp_path: Path) -
     assert (worktree / "inside.txt").read_text() == "inside\n"
 
 
-def test_a_bwrap_sandbox_that_cannot_run_stops_the_run_naming_the_setting(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _path_without_bwrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tools = tmp_path / "bin"
     tools.mkdir()
     (tools / "git").symlink_to(shutil.which("git") or "git")
+    monkeypatch.setenv("PATH", str(tools))
+
+
+def test_auto_without_bwrap_runs_unconfined_and_says_so_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = Rules((offers_tool("step_done"), _commands(f"echo escaped > {tmp_path}/outside.txt"))).when(
+        lambda r: True, scripted_team(steps=1).respond
+    )
+    with sim_project(tmp_path, team) as sim:
+        _path_without_bwrap(tmp_path, monkeypatch)
+        finished = plan_and_run(sim, attempts=1)
+    assert finished.detail.attempts[0].state is AttemptState.PASSED, finished.detail.attempts[0].reason
+    warned = [n for n in finished.notices if "only detected, not prevented" in n]
+    assert len(warned) == 1 and "apt-get install bubblewrap" in warned[0], finished.notices
+    assert (tmp_path / "outside.txt").exists()
+
+
+def test_a_bwrap_sandbox_that_cannot_run_stops_the_run_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with sim_project(tmp_path, scripted_team(steps=1), run={"sandbox": "bwrap"}) as sim:
-        monkeypatch.setenv("PATH", str(tools))
+        _path_without_bwrap(tmp_path, monkeypatch)
         with pytest.raises(ConfigError, match=r'\[run\] sandbox = "bwrap".*not on PATH'):
             plan_and_run(sim, attempts=1)
         assert not sim.claude.requests or all(not r.sim.offers("step_done") for r in sim.claude.requests)
