@@ -9,10 +9,10 @@ limit, on Ctrl-C, and when the run ends.
 
 Codex finds its login and settings in `$CODEX_HOME` (`~/.codex` by default): `codex login` there
 (the ChatGPT plan) or `CODEX_API_KEY` (passed by default) bills the user's own account, and a custom
-`model_provider` in its `config.toml` points it at another server. The factory never writes that
-directory: a table that wants another one (a second account, an offline server) sets
-`env.CODEX_HOME`. Codex's own retries are its provider's `request_max_retries` and
-`stream_max_retries`, set there too.
+`model_provider` in its `config.toml` points it at another server. The factory never writes in that
+directory (it only creates a missing one, for the sandbox to bind it writable): a table that wants
+another one (a second account, an offline server) sets `env.CODEX_HOME`. Codex's own retries are
+its provider's `request_max_retries` and `stream_max_retries`, set there too.
 """
 
 from __future__ import annotations
