@@ -77,7 +77,7 @@ def sim_project(
     *,
     files: Mapping[str, str] = SAMPLE,
     test: str = "",
-    run: Mapping[str, int | float] | None = None,
+    run: Mapping[str, int | float | str] | None = None,
     lessons: Mapping[str, int | float | bool] | None = None,
     latency: float = 0.0,
     known_models: set[str] | None = None,

@@ -172,7 +172,9 @@ def test_models_lists_each_agent_its_version_its_state_and_the_choices_naming_it
         assert "agents (executor only)" in shown.stdout and TESTED_VERSION in shown.stdout, shown.stdout
 
 
-def test_a_step_whose_agent_commits_is_rejected_and_the_branch_put_back(tmp_path: Path) -> None:
+def test_without_the_sandbox_a_step_whose_agent_commits_is_rejected_and_the_branch_put_back(
+    tmp_path: Path,
+) -> None:
     sneaky = (
         "echo sneaky > sneaky.txt && git add -A && git -c user.name=agent -c user.email=a@b commit -qm mine"
     )
@@ -182,7 +184,7 @@ def test_a_step_whose_agent_commits_is_rejected_and_the_branch_put_back(tmp_path
     team.first(
         lambda r: _from_claude_code(r) and bool(r.find_results("Bash")), reply_text("Committed it myself.")
     )
-    with sim_project(tmp_path, team, run={"attempts": 1}) as sim:
+    with sim_project(tmp_path, team, run={"attempts": 1, "sandbox": "none"}) as sim:
         _executor(sim, '"claude-code:claude-sonnet-5-5"', pass_env="ANTHROPIC_API_KEY")
         finished = plan_and_run(sim, attempts=1, env=_env(ANTHROPIC_API_KEY="sk-ant-for-claude-code"))
         [attempt] = finished.detail.attempts
@@ -193,6 +195,34 @@ def test_a_step_whose_agent_commits_is_rejected_and_the_branch_put_back(tmp_path
         assert git(sim.repo, "rev-parse", branch) == git(sim.repo, "rev-parse", "HEAD"), (
             "put back at the base"
         )
+
+
+def test_under_the_sandbox_the_agent_can_neither_write_outside_its_worktree_nor_commit(
+    tmp_path: Path,
+) -> None:
+    outside, repo = tmp_path / "outside.txt", tmp_path / "repo"
+    sneaky = (
+        f"echo out > {outside}; echo out > {repo}/escaped.txt; echo mine > mine.txt; "
+        "git add -A && git -c user.name=agent -c user.email=a@b commit -qm mine; git status --short"
+    )
+    team = scripted_team(steps=1).first(
+        lambda r: _from_claude_code(r) and not r.find_results("Bash"), call_tool("Bash", command=sneaky)
+    )
+    team.first(lambda r: _from_claude_code(r) and bool(r.find_results("Bash")), reply_text("Tried."))
+    with sim_project(tmp_path, team, run={"attempts": 1, "sandbox": "bwrap"}) as sim:
+        _executor(sim, '"claude-code:claude-sonnet-5-5"', pass_env="ANTHROPIC_API_KEY")
+        finished = plan_and_run(sim, attempts=1, env=_env(ANTHROPIC_API_KEY="sk-ant-for-claude-code"))
+        answered = [r.sim for r in sim.claude.requests if _from_claude_code(r) and r.sim.find_results("Bash")]
+        [attempt] = finished.detail.attempts
+        assert attempt.state is AttemptState.PASSED, attempt.reason
+        said = answered[0].find_results("Bash")[0].content
+        assert said.count("Read-only file system") >= 2, said
+        assert not outside.exists() and not (repo / "escaped.txt").exists()
+        branch = f"factory/{finished.outcome.run_id}/a1"
+        assert git(sim.repo, "log", "--format=%an", f"HEAD..{branch}") == "aifactory\n", (
+            "only the factory committed"
+        )
+        assert git(sim.repo, "show", f"{branch}:mine.txt") == "mine\n"
 
 
 def test_a_missing_cli_stops_the_run_before_any_work_naming_the_install_command(tmp_path: Path) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from aifactory.agents.confine import Refused, confine
 from aifactory.domain.run import AttemptState
+from aifactory.errors import ConfigError
 from aifactory.testing import Answer, Rules, SimRequest, call_tool, offers_tool
 from aifactory.testing.team import scripted_team
 from tests.engine.runs import plan_and_run
@@ -80,3 +83,75 @@ def test_the_model_is_told_no_and_nothing_outside_the_worktree_changes(tmp_path:
     assert not list(tmp_path.rglob("escaped-through-link.txt"))
     assert (worktree / "notes" / "inside.txt").read_text() == "inside\n"
     assert (attempt.steps[0].tool_calls, attempt.steps[0].refusals) == (6, 4)
+
+
+def _commands(*commands: str) -> Callable[[SimRequest], Answer]:
+    """An executor that runs `commands` one per turn, then says it is done."""
+    answers = [*(call_tool("run_command", command=command) for command in commands)]
+    answers.append(call_tool("step_done", summary="Ran the commands."))
+    return lambda request: answers[min(request.turns_since_user(), len(answers) - 1)]
+
+
+def _run_commands(tmp_path: Path, sandbox: str) -> tuple[list[str], Path]:
+    repo, outside = tmp_path / "repo", tmp_path / "outside.txt"
+    executor = _commands(
+        f"echo escaped > {repo}/escaped.txt",
+        f"echo escaped > {outside}",
+        'echo inside > inside.txt && echo t > "$TMPDIR/t" && git status --short',
+    )
+    team = Rules((offers_tool("step_done"), executor)).when(lambda r: True, scripted_team(steps=1).respond)
+    with sim_project(tmp_path, team, run={"sandbox": sandbox}) as sim:
+        finished = plan_and_run(sim, attempts=1)
+        last = [r.sim for r in sim.claude.requests if r.sim.offers("step_done")][-1]
+    [attempt] = finished.detail.attempts
+    assert attempt.state is AttemptState.PASSED, attempt.reason
+    return [result.content for result in last.results_since_user()], Path(attempt.worktree)
+
+
+def test_run_command_under_the_sandbox_cannot_write_outside_the_worktree(tmp_path: Path) -> None:
+    results, worktree = _run_commands(tmp_path, "bwrap")
+    assert results[0].startswith("exit code") and "Read-only file system" in results[0], results[0]
+    assert "Read-only file system" in results[1], results[1]
+    assert results[2].startswith("exit code 0") and "?? inside.txt" in results[2], results[2]
+    assert not (tmp_path / "repo" / "escaped.txt").exists(), "the main repository is untouched"
+    assert not (tmp_path / "outside.txt").exists()
+    assert (worktree / "inside.txt").read_text() == "inside\n"
+
+
+def test_run_command_without_the_sandbox_writes_where_it_likes(tmp_path: Path) -> None:
+    results, worktree = _run_commands(tmp_path, "none")
+    assert [result.split("\n")[0] for result in results] == ["exit code 0"] * 3, results
+    assert (tmp_path / "repo" / "escaped.txt").exists() and (tmp_path / "outside.txt").exists()
+    assert (worktree / "inside.txt").read_text() == "inside\n"
+
+
+def _path_without_bwrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "git").symlink_to(shutil.which("git") or "git")
+    monkeypatch.setenv("PATH", str(tools))
+
+
+def test_auto_without_bwrap_runs_unconfined_and_says_so_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = Rules((offers_tool("step_done"), _commands(f"echo escaped > {tmp_path}/outside.txt"))).when(
+        lambda r: True, scripted_team(steps=1).respond
+    )
+    with sim_project(tmp_path, team) as sim:
+        _path_without_bwrap(tmp_path, monkeypatch)
+        finished = plan_and_run(sim, attempts=1)
+    assert finished.detail.attempts[0].state is AttemptState.PASSED, finished.detail.attempts[0].reason
+    warned = [n for n in finished.notices if "only detected, not prevented" in n]
+    assert len(warned) == 1 and "apt-get install bubblewrap" in warned[0], finished.notices
+    assert (tmp_path / "outside.txt").exists()
+
+
+def test_a_bwrap_sandbox_that_cannot_run_stops_the_run_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sim_project(tmp_path, scripted_team(steps=1), run={"sandbox": "bwrap"}) as sim:
+        _path_without_bwrap(tmp_path, monkeypatch)
+        with pytest.raises(ConfigError, match=r'\[run\] sandbox = "bwrap".*not on PATH'):
+            plan_and_run(sim, attempts=1)
+        assert not sim.claude.requests or all(not r.sim.offers("step_done") for r in sim.claude.requests)

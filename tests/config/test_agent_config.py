@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from aifactory.agents.registry import agent_env
+from aifactory.agents.state import writable_state
 from aifactory.config import AgentKind, ModelRef, load_config
 from aifactory.errors import ConfigError
 
@@ -121,3 +122,20 @@ def test_a_codex_table_gets_codex_names_and_its_sandbox_modes(tmp_path: Path) ->
         ConfigError, match=r"agents\.codex.*permission_mode.*workspace-write.*danger-full-access"
     ):
         load_config(wrong)
+
+
+def test_an_agents_writable_paths_add_to_its_own_state_and_must_be_absolute(tmp_path: Path) -> None:
+    path = _load(tmp_path, '[agents.codex]\nwritable = ["~/.npm", "/var/cache/tool"]\n')
+    codex = load_config(path).agents["codex"]
+    env = {"HOME": str(tmp_path / "home"), "CODEX_HOME": str(tmp_path / "codex")}
+    assert writable_state(codex, env) == [
+        tmp_path / "codex",
+        Path("~/.npm").expanduser(),
+        Path("/var/cache/tool"),
+    ]
+    assert (tmp_path / "codex").is_dir(), "its state folder is made, so it can be bound"
+    claude = load_config(_load(tmp_path, "")).agents["claude-code"]
+    assert writable_state(claude, env) == [tmp_path / "home" / ".claude"], "never the whole home"
+    refused = _load(tmp_path, '[agents.codex]\nwritable = ["cache"]\n')
+    with pytest.raises(ConfigError, match=r":2: \[agents.codex\] writable: .*'cache' is relative"):
+        load_config(refused)

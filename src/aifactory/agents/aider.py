@@ -24,8 +24,9 @@ from pathlib import Path
 from aifactory.agents.aider_output import AiderOutput, conclude
 from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
 from aifactory.agents.release import Release, check_version
+from aifactory.agents.state import writable_state
 from aifactory.config.agents import AgentConfig
-from aifactory.workspace.process import open_stream
+from aifactory.workspace.sandbox import open_confined
 
 TESTED_VERSION = "0.86.2"
 """The release the factory's tests run (`.ci/run` installs it into `.ci/aider-venv`)."""
@@ -54,6 +55,15 @@ _PERMISSION_FLAGS = {"edits": ("--no-suggest-shell-commands",), "yes-always": ()
 _QUIET = {"COLUMNS": "4096", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
 """Wide lines (Aider wraps at the terminal width), and litellm's bundled price table."""
 _DROPPINGS = (".aider.tags.cache.v4",)
+_IDENTITY = {
+    "GIT_CONFIG_COUNT": "2",
+    "GIT_CONFIG_KEY_0": "user.name",
+    "GIT_CONFIG_VALUE_0": "aider (aifactory)",
+    "GIT_CONFIG_KEY_1": "user.email",
+    "GIT_CONFIG_VALUE_1": "aider@aifactory.invalid",
+}
+"""A git identity from the environment: without one Aider writes a placeholder into the repository's
+`.git/config` (read-only under the sandbox, and not its to change). It never commits with it."""
 
 
 class AiderAgent:
@@ -63,7 +73,7 @@ class AiderAgent:
         self.name = name
         self._config = config
         self._model = model
-        self._env = {**_QUIET, **env}
+        self._env = {**_QUIET, **_IDENTITY, **env}
 
     async def check(self) -> str:
         """Aider's version, once per binary per process; refuses a missing or too old one."""
@@ -81,8 +91,12 @@ class AiderAgent:
             message.write_text(f"{job.instructions}\n\n{job.prompt}", encoding="utf-8")
             try:
                 async with asyncio.timeout(self._config.timeout):
-                    async with open_stream(
-                        self._argv(Path(scratch)), cwd=job.worktree, env=self._env
+                    async with open_confined(
+                        job.sandbox,
+                        self._argv(Path(scratch)),
+                        worktree=job.worktree,
+                        writable=[Path(scratch), *writable_state(self._config, self._env)],
+                        env=self._env,
                     ) as child:
                         async for line in _lines(child.stdout):
                             output.feed(line)

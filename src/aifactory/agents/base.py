@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifactory.agents.mcp_offer import McpOffer
 from aifactory.domain.usage import Usage
 from aifactory.errors import StepError
+from aifactory.workspace.sandbox import NoSandbox, Sandbox
 
 _TARGET_CHARS = 120
 _SECRETS = (
@@ -84,6 +85,8 @@ class StepJob(BaseModel):
     """The MCP servers the executor's allow-list grants, for an agent CLI that starts them itself."""
     on_tool: ToolSink = Field(default=ignore_tool, exclude=True)
     """Where the agent reports each tool call as it happens; the relay records them in the ledger."""
+    sandbox: Sandbox = Field(default_factory=NoSandbox, exclude=True)
+    """What confines the agent's writes (and its commands') to the worktree (`[run] sandbox`)."""
 
     @property
     def prompt(self) -> str:

@@ -60,6 +60,7 @@ class BuiltinAgent:
             command_timeout=job.command_timeout,
             output_cap=job.output_cap,
             env=job.env,
+            sandbox=job.sandbox,
             on_tool=job.on_tool,
         )
         report = await run_model(

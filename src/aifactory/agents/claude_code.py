@@ -28,8 +28,9 @@ from aifactory.agents.claude_stream import ClaudeStream, conclude
 from aifactory.agents.mcp_offer import McpOffer
 from aifactory.agents.pipe import exit_code, lines
 from aifactory.agents.release import Release, check_version
+from aifactory.agents.state import writable_state
 from aifactory.config.agents import AgentConfig
-from aifactory.workspace.process import open_stream
+from aifactory.workspace.sandbox import open_confined
 
 TESTED_VERSION = "2.1.331"
 """The release the factory's tests run (CI installs it); older 2.x releases stream the same events."""
@@ -83,7 +84,14 @@ class ClaudeCodeAgent:
         stderr = ""
         try:
             async with asyncio.timeout(self._config.timeout):
-                async with open_stream(argv, cwd=job.worktree, env=env, stdin=True) as child:
+                async with open_confined(
+                    job.sandbox,
+                    argv,
+                    worktree=job.worktree,
+                    writable=writable_state(self._config, self._env),
+                    env=env,
+                    stdin=True,
+                ) as child:
                     assert child.stdin is not None
                     # A CLI that dies at start-up closes stdin early; its output says why.
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):

@@ -9,10 +9,10 @@ limit, on Ctrl-C, and when the run ends.
 
 Codex finds its login and settings in `$CODEX_HOME` (`~/.codex` by default): `codex login` there
 (the ChatGPT plan) or `CODEX_API_KEY` (passed by default) bills the user's own account, and a custom
-`model_provider` in its `config.toml` points it at another server. The factory never writes that
-directory: a table that wants another one (a second account, an offline server) sets
-`env.CODEX_HOME`. Codex's own retries are its provider's `request_max_retries` and
-`stream_max_retries`, set there too.
+`model_provider` in its `config.toml` points it at another server. The factory never writes in that
+directory (it only creates a missing one, for the sandbox to bind it writable): a table that wants
+another one (a second account, an offline server) sets `env.CODEX_HOME`. Codex's own retries are
+its provider's `request_max_retries` and `stream_max_retries`, set there too.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
 from aifactory.agents.codex_stream import CodexStream, conclude
 from aifactory.agents.pipe import exit_code, lines
 from aifactory.agents.release import Release, check_version
+from aifactory.agents.state import writable_state
 from aifactory.config.agents import AgentConfig
-from aifactory.workspace.process import open_stream
+from aifactory.workspace.sandbox import open_confined
 
 TESTED_VERSION = "0.169.0"
 """The release the factory's tests run (CI installs it)."""
@@ -60,7 +61,14 @@ class CodexAgent:
         stderr = ""
         try:
             async with asyncio.timeout(self._config.timeout):
-                async with open_stream(self._argv(job), cwd=job.worktree, env=self._env, stdin=True) as child:
+                async with open_confined(
+                    job.sandbox,
+                    self._argv(job),
+                    worktree=job.worktree,
+                    writable=writable_state(self._config, self._env),
+                    env=self._env,
+                    stdin=True,
+                ) as child:
                     assert child.stdin is not None
                     # A CLI that dies at start-up closes stdin early; its output says why.
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -98,6 +106,10 @@ class CodexAgent:
         argv += ["-c", f"sandbox_mode={_toml_string(self._config.permission_mode)}"]
         argv += ["-c", f"developer_instructions={_toml_string(job.instructions)}"]
         argv += ["-c", "check_for_update_on_startup=false"]
+        if job.sandbox.name != "none":
+            # Codex's own bwrap would make /tmp writable, which the factory's sandbox keeps read-only;
+            # its commands keep the worktree and the step's TMPDIR.
+            argv += ["-c", "sandbox_workspace_write.exclude_slash_tmp=true"]
         return [*argv, *([job.resume] if job.resume else []), "-"]
 
     def _login_fix(self, said: str) -> str:

@@ -28,8 +28,9 @@ from aifactory.agents.gemini_stream import GeminiStream, conclude
 from aifactory.agents.pipe import exit_code as _exit_code
 from aifactory.agents.pipe import lines as _lines
 from aifactory.agents.release import Release, check_version
+from aifactory.agents.state import writable_state
 from aifactory.config.agents import AgentConfig
-from aifactory.workspace.process import open_stream
+from aifactory.workspace.sandbox import open_confined
 
 TESTED_VERSION = "0.61.0"
 """The release the factory's tests run (CI installs it)."""
@@ -60,7 +61,14 @@ class GeminiAgent:
         stderr = ""
         try:
             async with asyncio.timeout(self._config.timeout):
-                async with open_stream(self._argv(job), cwd=job.worktree, env=self._env, stdin=True) as child:
+                async with open_confined(
+                    job.sandbox,
+                    self._argv(job),
+                    worktree=job.worktree,
+                    writable=writable_state(self._config, self._env),
+                    env=self._env,
+                    stdin=True,
+                ) as child:
                     assert child.stdin is not None
                     # A CLI that dies at start-up closes stdin early; its stderr says why.
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):

@@ -21,6 +21,7 @@ from pydantic_ai.toolsets.abstract import ToolsetTool
 from aifactory.agents.base import ToolCall, ToolSink, ignore_tool
 from aifactory.agents.confine import Refused, confine, relative
 from aifactory.workspace.process import run_process
+from aifactory.workspace.sandbox import NoSandbox, Sandbox, confined
 
 _LIST_LIMIT = 400
 _GIT_TIMEOUT = 60.0
@@ -36,6 +37,8 @@ class Workspace:
     command_timeout: float = 120.0
     output_cap: int = 12_000
     env: Mapping[str, str] = field(default_factory=dict)
+    sandbox: Sandbox = field(default_factory=NoSandbox)
+    """What keeps `run_command`'s writes in the worktree; the file tools are confined by `confine`."""
     calls: int = 0
     refusals: int = 0
     on_tool: ToolSink = ignore_tool
@@ -189,7 +192,8 @@ async def run_command(ctx: RunContext[Workspace], command: str, timeout_seconds:
     """
     ws = ctx.deps
     limit = ws.command_timeout if timeout_seconds <= 0 else min(timeout_seconds, ws.command_timeout)
-    result = await run_process(command, cwd=ws.root, env=ws.env, timeout_s=limit, output_cap=ws.output_cap)
+    with confined(ws.sandbox, ["/bin/sh", "-c", command], worktree=ws.root) as argv:
+        result = await run_process(argv, cwd=ws.root, env=ws.env, timeout_s=limit, output_cap=ws.output_cap)
     status = f"killed after {limit:.0f}s (timeout)" if result.timed_out else f"exit code {result.exit_code}"
     return f"{status}\n{result.output}"
 

@@ -101,6 +101,8 @@ class AgentConfig(BaseModel):
     timeout: float = Field(default=1800.0, gt=0)
     retries: int = Field(default=1, ge=0, le=10)
     """Retries the agent may make on its own after a 429 or 529 before the factory's pool decides."""
+    writable: tuple[str, ...] = ()
+    """Paths the agent may write outside its worktree under `[run] sandbox`, beside its kind's own state."""
 
     @model_validator(mode="before")
     @classmethod
@@ -135,6 +137,14 @@ class AgentConfig(BaseModel):
         if modes and value not in modes:
             choices = " or ".join(f'"{mode}" ({meaning})' for mode, meaning in modes.items())
             raise ValueError(f"expected {choices}")
+        return value
+
+    @field_validator("writable")
+    @classmethod
+    def _writable(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for path in value:
+            if not path.startswith(("/", "~")):
+                raise ValueError(f"{path!r} is relative: name an absolute path, or one under ~")
         return value
 
     @field_validator("pass_env")

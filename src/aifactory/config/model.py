@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -13,6 +14,9 @@ from aifactory.config.providers import ProviderConfig, ProviderKind, Section
 from aifactory.config.small_agents import LibrarianConfig, SmallAgentsConfig
 from aifactory.domain.prices import Price
 from aifactory.domain.run import Role
+
+SandboxMode = Literal["auto", "bwrap", "none"]
+"""`[run] sandbox`: what confines the writes of agents and executor commands (`workspace/sandbox.py`)."""
 
 
 class ModelRef(Section):
@@ -104,6 +108,7 @@ class RunConfig(Section):
     max_wait: float = Field(default=900.0, ge=0, le=86_400)
     rounds: int = Field(default=3, ge=1, le=20)
     worktrees: str = ""
+    sandbox: SandboxMode = "auto"
 
 
 class PlanConfig(Section):

@@ -9,7 +9,8 @@ writing outside the worktree.
 
 Limits, honestly: this notices writes to the main repository's tracked files (by path, size and
 modification time) and branch moves, not writes elsewhere on the machine (home directory, other
-worktrees, untracked files). It is a tripwire, not a sandbox; run agents in a container for that.
+worktrees, untracked files). It is a tripwire, not a sandbox: `[run] sandbox` (bubblewrap,
+`workspace/sandbox.py`) prevents such writes, and the guard stays for when it is off or unavailable.
 It cannot tell an agent from a person either: editing or committing in the main repository while a
 step runs fails that step.
 """

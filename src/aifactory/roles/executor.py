@@ -25,6 +25,7 @@ from aifactory.domain.plan import Complexity, Plan
 from aifactory.domain.run import Role
 from aifactory.providers.calls import CallScope
 from aifactory.roles.kit import RoleKit
+from aifactory.workspace.sandbox import choose
 
 if TYPE_CHECKING:
     from aifactory.agents.mcp import McpServers
@@ -193,4 +194,5 @@ def step_job(
         env=brief.env,
         resume=resume,
         mcp=mcp,
+        sandbox=choose(kit.config.run.sandbox),
     )

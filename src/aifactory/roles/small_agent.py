@@ -35,6 +35,7 @@ from aifactory.domain.run import Role
 from aifactory.errors import AgentFileError
 from aifactory.providers.calls import CallScope
 from aifactory.roles.kit import RoleKit
+from aifactory.workspace.sandbox import choose
 
 TOOLS: dict[Tool, Callable[..., Any]] = {
     "list": list_files,
@@ -90,6 +91,7 @@ async def run_small_agent(kit: RoleKit, brief: AgentBrief, scope: CallScope) -> 
         command_timeout=executor.command_timeout,
         output_cap=executor.output_cap,
         env=brief.env,
+        sandbox=choose(kit.config.run.sandbox),
     )
     model = kit.catalog.model(Role.EXECUTOR, scope, refs=model_choices(kit, definition))
     async with agent_mcp(kit, brief) as extra:

@@ -21,6 +21,7 @@ from aifactory.roles.executor import check_agents
 from aifactory.service import injection, planning
 from aifactory.service.planning import Answerer, ask_title, plan_ask, read_plan
 from aifactory.service.project import FACTORY_DIR, PLANS_DIR, Session, budget_of
+from aifactory.workspace.sandbox import choose
 
 Notice = Callable[[str], None]
 
@@ -57,6 +58,7 @@ async def run(
     base = start.base or await project.git.require_head()
     session.kit.catalog.check(list(Role))
     await check_agents(session.kit)
+    choose(project.config.run.sandbox)  # a "bwrap" that cannot run is refused before any work
     check_enabled(session.kit)
     plan_path = start.plan_path
     run_id = start.run_id
@@ -109,7 +111,12 @@ def runnable(plan_path: Path) -> Plan:
 def wired(
     session: Session, run_id: str, base: str, first: Plan, first_path: Path, *, learning: bool, notice: Notice
 ) -> tuple[Factory, Replan, Learn]:
-    """What the engine works with for one run, and how it rewrites the plan and learns between rounds."""
+    """What the engine works with for one run, and how it rewrites the plan and learns between rounds.
+
+    Refuses a `[run] sandbox = "bwrap"` that cannot run, and warns once when "auto" found none.
+    """
+    if warning := choose(session.project.config.run.sandbox).warning:
+        notice(warning)
     factory = wired_factory(session)
 
     async def replan(number: int) -> RoundPlan:

@@ -17,7 +17,7 @@ def sim_config(
     key_variable: str,
     worktrees: Path,
     test: str = "",
-    run: Mapping[str, int | float] | None = None,
+    run: Mapping[str, int | float | str] | None = None,
     lessons: Mapping[str, int | float | bool] | None = None,
     timeout: float = 300.0,
 ) -> str:
@@ -31,7 +31,7 @@ def sim_config(
         "distiller": f"sim:{PLAYER}",
     }
     lines = ["# Every provider here is the simulated model on 127.0.0.1.", "[run]"]
-    lines += [f"{key} = {value}" for key, value in (run or {}).items()]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in (run or {}).items()]
     lines += [f"worktrees = {json.dumps(str(worktrees))}", "[commands]", f"test = {json.dumps(test)}"]
     lines += ["[lessons]", *(f"{key} = {json.dumps(value)}" for key, value in (lessons or {}).items())]
     for role, model in roles.items():
