@@ -22,7 +22,8 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from aifactory.agents.aider_output import AiderOutput, conclude
-from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
+from aifactory.agents.base import StepJob, StepOutcome
+from aifactory.agents.headless import settle
 from aifactory.agents.release import Release, check_version
 from aifactory.agents.state import writable_state
 from aifactory.config.agents import AgentConfig
@@ -115,11 +116,7 @@ class AiderAgent:
             usage=output.usage,
             duration_ms=round((time.monotonic() - started) * 1000),
         )
-        if ending.ok:
-            return outcome
-        if ending.login:
-            raise AgentFailed(self._login_fix(ending.text), outcome)
-        raise AgentFailed(f"{self.name} ({self._model}): {ending.text}", outcome, limited=ending.limited)
+        return settle(ending, outcome, who=f"{self.name} ({self._model})", login_fix=self._login_fix)
 
     def _argv(self, scratch: Path) -> list[str]:
         argv = [self._config.binary, "--message-file", str(scratch / "message.md"), *_FIXED_FLAGS]

@@ -15,22 +15,18 @@ tools are added to `--allowedTools` as `mcp__NAME__TOOL` (`mcp__NAME` for a whol
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
 from aifactory.agents.claude_stream import ClaudeStream, conclude
+from aifactory.agents.headless import run_headless, settle
 from aifactory.agents.mcp_offer import McpOffer
-from aifactory.agents.pipe import exit_code, lines
 from aifactory.agents.release import Release, check_version
 from aifactory.agents.state import writable_state
 from aifactory.config.agents import AgentConfig
-from aifactory.workspace.sandbox import open_confined
 
 TESTED_VERSION = "2.1.331"
 """The release the factory's tests run (CI installs it); older 2.x releases stream the same events."""
@@ -79,50 +75,31 @@ class ClaudeCodeAgent:
 
     async def _run(self, job: StepJob, argv: list[str], env: Mapping[str, str]) -> StepOutcome:
         stream = ClaudeStream(on_tool=job.on_tool, root=str(job.worktree))
-        started = time.monotonic()
-        exited: int | None = None
-        stderr = ""
-        try:
-            async with asyncio.timeout(self._config.timeout):
-                async with open_confined(
-                    job.sandbox,
-                    argv,
-                    worktree=job.worktree,
-                    writable=writable_state(self._config, self._env),
-                    env=env,
-                    stdin=True,
-                ) as child:
-                    assert child.stdin is not None
-                    # A CLI that dies at start-up closes stdin early; its output says why.
-                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                        child.stdin.write(job.prompt.encode())
-                        await child.stdin.drain()
-                        child.stdin.close()
-                    async for line in lines(child.stdout):
-                        stream.feed(line)
-                        if stream.result is not None:
-                            break
-                    exited = await exit_code(child.wait())
-                    stderr = child.errors()
-        except TimeoutError:
-            limit = f"{self._config.timeout:.0f}s ([agents.{self.name}] timeout)"
-            stderr = f"killed after the step's time limit of {limit}"
+        ran = await run_headless(
+            job,
+            argv,
+            stream,
+            prompt=job.prompt,
+            env=env,
+            writable=writable_state(self._config, self._env),
+            limit_s=self._config.timeout,
+            name=self.name,
+        )
         stream.flush()
-        ending = conclude(stream, exited, stderr)
+        ending = conclude(stream, ran.exited, ran.stderr)
         outcome = StepOutcome(
             summary=ending.text,
             tool_calls=stream.tool_calls,
             usage=stream.usage,
-            duration_ms=round((time.monotonic() - started) * 1000),
+            duration_ms=ran.duration_ms,
             session_id=stream.session_id,
         )
-        if ending.ok:
-            return outcome
-        if ending.login:
-            raise AgentFailed(self._login_fix(ending.text), outcome)
-        reason = f"{self.name} ({self._model}): {ending.text}"
-        raise AgentFailed(
-            reason, outcome, limited=ending.limited, until=ending.until, retry_after=stream.retry_delay_s
+        return settle(
+            ending,
+            outcome,
+            who=f"{self.name} ({self._model})",
+            login_fix=self._login_fix,
+            retry_after=stream.retry_delay_s,
         )
 
     def _argv(self, job: StepJob, allowed: tuple[str, ...] = ()) -> list[str]:

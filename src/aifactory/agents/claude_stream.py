@@ -56,6 +56,11 @@ class ClaudeStream:
     _turns: dict[str, Usage] = field(default_factory=dict)
     """Usage per assistant message id: what is known when the stream breaks before its result."""
 
+    @property
+    def finished(self) -> bool:
+        """The result event was read: nothing more is needed from the stream."""
+        return self.result is not None
+
     def feed(self, line: bytes | str) -> None:
         """Take one line of stdout; blank and non-JSON lines are counted, not fatal."""
         text = line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line

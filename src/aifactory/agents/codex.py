@@ -17,19 +17,15 @@ its provider's `request_max_retries` and `stream_max_retries`, set there too.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import time
 from collections.abc import Mapping
 
-from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
+from aifactory.agents.base import StepJob, StepOutcome
 from aifactory.agents.codex_stream import CodexStream, conclude
-from aifactory.agents.pipe import exit_code, lines
+from aifactory.agents.headless import run_headless, settle
 from aifactory.agents.release import Release, check_version
 from aifactory.agents.state import writable_state
 from aifactory.config.agents import AgentConfig
-from aifactory.workspace.sandbox import open_confined
 
 TESTED_VERSION = "0.169.0"
 """The release the factory's tests run (CI installs it)."""
@@ -56,48 +52,25 @@ class CodexAgent:
     async def run_step(self, job: StepJob) -> StepOutcome:
         await self.check()
         stream = CodexStream(on_tool=job.on_tool, root=str(job.worktree))
-        started = time.monotonic()
-        exited: int | None = None
-        stderr = ""
-        try:
-            async with asyncio.timeout(self._config.timeout):
-                async with open_confined(
-                    job.sandbox,
-                    self._argv(job),
-                    worktree=job.worktree,
-                    writable=writable_state(self._config, self._env),
-                    env=self._env,
-                    stdin=True,
-                ) as child:
-                    assert child.stdin is not None
-                    # A CLI that dies at start-up closes stdin early; its output says why.
-                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                        child.stdin.write(job.prompt.encode())
-                        await child.stdin.drain()
-                        child.stdin.close()
-                    async for line in lines(child.stdout):
-                        stream.feed(line)
-                        if stream.finished:
-                            break
-                    exited = await exit_code(child.wait())
-                    stderr = child.errors()
-        except TimeoutError:
-            limit = f"{self._config.timeout:.0f}s ([agents.{self.name}] timeout)"
-            stderr = f"killed after the step's time limit of {limit}"
-        ending = conclude(stream, exited, stderr)
+        ran = await run_headless(
+            job,
+            self._argv(job),
+            stream,
+            prompt=job.prompt,
+            env=self._env,
+            writable=writable_state(self._config, self._env),
+            limit_s=self._config.timeout,
+            name=self.name,
+        )
+        ending = conclude(stream, ran.exited, ran.stderr)
         outcome = StepOutcome(
             summary=ending.text,
             tool_calls=stream.tool_calls,
             usage=stream.usage,
-            duration_ms=round((time.monotonic() - started) * 1000),
+            duration_ms=ran.duration_ms,
             session_id=stream.session_id,
         )
-        if ending.ok:
-            return outcome
-        if ending.login:
-            raise AgentFailed(self._login_fix(ending.text), outcome)
-        reason = f"{self.name} ({self._model}): {ending.text}"
-        raise AgentFailed(reason, outcome, limited=ending.limited, until=ending.until)
+        return settle(ending, outcome, who=f"{self.name} ({self._model})", login_fix=self._login_fix)
 
     def _argv(self, job: StepJob) -> list[str]:
         """`codex exec [resume SESSION]`; the sandbox as a setting, since `resume` has no `--sandbox`."""

@@ -18,19 +18,14 @@ goes to the next choice), and the step's time limit bounds the rest.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
 from collections.abc import Mapping
 
-from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
+from aifactory.agents.base import StepJob, StepOutcome
 from aifactory.agents.gemini_stream import GeminiStream, conclude
-from aifactory.agents.pipe import exit_code as _exit_code
-from aifactory.agents.pipe import lines as _lines
+from aifactory.agents.headless import run_headless, settle
 from aifactory.agents.release import Release, check_version
 from aifactory.agents.state import writable_state
 from aifactory.config.agents import AgentConfig
-from aifactory.workspace.sandbox import open_confined
 
 TESTED_VERSION = "0.61.0"
 """The release the factory's tests run (CI installs it)."""
@@ -56,48 +51,25 @@ class GeminiAgent:
     async def run_step(self, job: StepJob) -> StepOutcome:
         await self.check()
         stream = GeminiStream()
-        started = time.monotonic()
-        exit_code: int | None = None
-        stderr = ""
-        try:
-            async with asyncio.timeout(self._config.timeout):
-                async with open_confined(
-                    job.sandbox,
-                    self._argv(job),
-                    worktree=job.worktree,
-                    writable=writable_state(self._config, self._env),
-                    env=self._env,
-                    stdin=True,
-                ) as child:
-                    assert child.stdin is not None
-                    # A CLI that dies at start-up closes stdin early; its stderr says why.
-                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                        child.stdin.write(f"{job.instructions}\n\n{job.prompt}".encode())
-                        await child.stdin.drain()
-                        child.stdin.close()
-                    async for line in _lines(child.stdout):
-                        stream.feed(line)
-                        if stream.result is not None:
-                            break
-                    exit_code = await _exit_code(child.wait())
-                    stderr = child.errors()
-        except TimeoutError:
-            limit = f"{self._config.timeout:.0f}s ([agents.{self.name}] timeout)"
-            stderr = f"killed after the step's time limit of {limit}"
-        ending = conclude(stream, exit_code, stderr)
+        ran = await run_headless(
+            job,
+            self._argv(job),
+            stream,
+            prompt=f"{job.instructions}\n\n{job.prompt}",
+            env=self._env,
+            writable=writable_state(self._config, self._env),
+            limit_s=self._config.timeout,
+            name=self.name,
+        )
+        ending = conclude(stream, ran.exited, ran.stderr)
         outcome = StepOutcome(
             summary=ending.text,
             tool_calls=stream.tool_calls,
             usage=stream.usage,
-            duration_ms=round((time.monotonic() - started) * 1000),
+            duration_ms=ran.duration_ms,
             session_id=stream.session_id,
         )
-        if ending.ok:
-            return outcome
-        if ending.login:
-            raise AgentFailed(self._login_fix(ending.text), outcome)
-        reason = f"{self.name} ({self._model}): {ending.text}"
-        raise AgentFailed(reason, outcome, limited=ending.limited, until=ending.until)
+        return settle(ending, outcome, who=f"{self.name} ({self._model})", login_fix=self._login_fix)
 
     def _argv(self, job: StepJob) -> list[str]:
         argv = [self._config.binary, "-p", "", "--output-format", "stream-json", "--skip-trust"]

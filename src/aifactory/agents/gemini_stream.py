@@ -52,6 +52,11 @@ class GeminiStream:
     _text: list[str] = field(default_factory=list)
     """The model's text since its last tool call: the final answer once the run ends."""
 
+    @property
+    def finished(self) -> bool:
+        """The result event was read: nothing more is needed from the stream."""
+        return self.result is not None
+
     def feed(self, line: bytes | str) -> None:
         """Take one line of stdout; blank and non-JSON lines are counted, not fatal."""
         text = line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line
