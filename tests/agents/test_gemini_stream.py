@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from aifactory.agents.base import ToolCall
 from aifactory.agents.claude_stream import Ending
 from aifactory.agents.gemini_stream import GeminiStream, conclude
 
@@ -102,3 +103,28 @@ def test_a_stream_cut_before_its_result_is_a_failure_saying_so() -> None:
     assert not ending.ok and not ending.limited
     assert ending.text == "the agent's output stopped before its result (it was killed)"
     assert conclude(stream, 1, "Error: boom\n").text.endswith("(it exited with code 1); stderr: Error: boom")
+
+
+def test_each_tool_call_is_reported_when_its_result_arrives_and_unanswered_ones_on_flush() -> None:
+    calls: list[ToolCall] = []
+    stream = GeminiStream(on_tool=calls.append)
+    with (FIXTURES / "shell-tool.jsonl").open("rb") as recorded:
+        for line in recorded:
+            stream.feed(line)
+    assert ToolCall("run_shell_command", "echo hi > shell.txt") in calls
+    assert all(call.ok for call in calls)
+    cut: list[ToolCall] = []
+    started = GeminiStream(on_tool=cut.append)
+    started.feed(
+        json.dumps(
+            {
+                "type": "tool_use",
+                "tool_name": "write_file",
+                "tool_id": "t1",
+                "parameters": {"file_path": "a.txt", "content": "x"},
+            }
+        )
+    )
+    assert cut == []
+    started.flush()
+    assert cut == [ToolCall("write_file", "a.txt", ok=False)], "a call the stream never answered failed"

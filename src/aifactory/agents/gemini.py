@@ -50,7 +50,7 @@ class GeminiAgent:
 
     async def run_step(self, job: StepJob) -> StepOutcome:
         await self.check()
-        stream = GeminiStream()
+        stream = GeminiStream(on_tool=job.on_tool)
         ran = await run_headless(
             job,
             self._argv(job),
@@ -61,6 +61,7 @@ class GeminiAgent:
             limit_s=self._config.timeout,
             name=self.name,
         )
+        stream.flush()
         ending = conclude(stream, ran.exited, ran.stderr)
         outcome = StepOutcome(
             summary=ending.text,

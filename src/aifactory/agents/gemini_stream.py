@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from aifactory.agents.base import ToolCall, ToolSink, ignore_tool
 from aifactory.agents.claude_stream import Ending
 from aifactory.domain.usage import Usage
 
@@ -39,8 +40,13 @@ AUTH_EXIT = 41
 
 @dataclass
 class GeminiStream:
-    """What the stream said so far; feed it lines in order, then `conclude`."""
+    """What the stream said so far; feed it lines in order, then `conclude`.
 
+    Each tool call goes to `on_tool` when its `tool_result` arrives (so it says whether it worked),
+    and calls left without a result when the stream ends go with `flush`.
+    """
+
+    on_tool: ToolSink = ignore_tool
     session_id: str | None = None
     model: str | None = None
     tool_calls: int = 0
@@ -51,6 +57,7 @@ class GeminiStream:
     unreadable: int = 0
     _text: list[str] = field(default_factory=list)
     """The model's text since its last tool call: the final answer once the run ends."""
+    _pending: dict[str, ToolCall] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -84,12 +91,23 @@ class GeminiStream:
         elif kind == "tool_use":
             self.tool_calls += 1
             self._text.clear()
-        elif kind == "tool_result" and event.get("status") == "error":
-            self.failed_tools += 1
+            self._pending[str(event.get("tool_id"))] = _tool(event)
+        elif kind == "tool_result":
+            failed = event.get("status") == "error"
+            self.failed_tools += failed
+            call = self._pending.pop(str(event.get("tool_id")), None)
+            if call is not None:
+                self.on_tool(ToolCall(call.tool, call.target, ok=not failed))
         elif kind == "error" and isinstance(event.get("message"), str):
             self.errors.append(event["message"])
         elif kind == "result":
             self.result = event
+
+    def flush(self) -> None:
+        """Report the calls that got no result (the stream was cut, or the turn limit came first)."""
+        for call in self._pending.values():
+            self.on_tool(ToolCall(call.tool, call.target, ok=False))
+        self._pending.clear()
 
     @property
     def last_text(self) -> str:
@@ -112,6 +130,16 @@ class GeminiStream:
             output_tokens=count("output_tokens"),
             cache_read_tokens=count("cached"),
         )
+
+
+def _tool(event: dict[str, Any]) -> ToolCall:
+    """A `tool_use` event as the ledger keeps it: the tool and the path or command it acted on."""
+    given = event.get("parameters")
+    given = given if isinstance(given, dict) else {}
+    target = next(
+        (str(given[key]) for key in ("file_path", "command", "path", "pattern") if given.get(key)), ""
+    )
+    return ToolCall.of(str(event.get("tool_name") or "?"), target)
 
 
 def conclude(stream: GeminiStream, exit_code: int | None, stderr: str = "") -> Ending:
