@@ -150,23 +150,33 @@ class AgentConfig(BaseModel):
     @field_validator("pass_env")
     @classmethod
     def _pass_env(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not _ENV_GLOB.fullmatch(name):
-                raise ValueError(f"{name!r} is not an environment variable name (or a glob such as AWS_*)")
-        return value
+        return check_pass_env(value)
 
     @field_validator("env")
     @classmethod
     def _no_secrets(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if not _ENV_NAME.fullmatch(name):
-                raise ValueError(f"{name!r} is not an environment variable name")
-            if is_secret_name(name):
-                raise ValueError(
-                    f"{name} holds a secret, which is never written in the configuration: export it "
-                    "and list its name in pass_env"
-                )
-        return value
+        return check_env(value)
+
+
+def check_pass_env(value: tuple[str, ...]) -> tuple[str, ...]:
+    """`pass_env` of an agent or an MCP server: variable names, or globs such as AWS_*."""
+    for name in value:
+        if not _ENV_GLOB.fullmatch(name):
+            raise ValueError(f"{name!r} is not an environment variable name (or a glob such as AWS_*)")
+    return value
+
+
+def check_env(value: dict[str, str]) -> dict[str, str]:
+    """`env` of an agent or an MCP server: fixed values, never a secret (those go through pass_env)."""
+    for name in value:
+        if not _ENV_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not an environment variable name")
+        if is_secret_name(name):
+            raise ValueError(
+                f"{name} holds a secret, which is never written in the configuration: export it "
+                "and list its name in pass_env"
+            )
+    return value
 
 
 def is_secret_name(name: str) -> bool:

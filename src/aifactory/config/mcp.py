@@ -23,14 +23,13 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from aifactory.config.agents import is_secret_name
+from aifactory.config.agents import check_env, check_pass_env
 from aifactory.config.providers import Section
 
 SERVER_NAME = re.compile(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
 """Letters, digits and single dashes or underscores: `NAME__tool` names stay unambiguous."""
 GRANT_PREFIX = "mcp:"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ENV_GLOB = re.compile(r"[A-Za-z_*][A-Za-z0-9_*]*")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _SECRET_HEADERS = ("authorization", "*token*", "*key*", "*secret*", "cookie")
 """Headers that carry credentials: their value must come from a variable, never the file."""
@@ -94,23 +93,12 @@ class McpServerConfig(Section):
     @field_validator("env")
     @classmethod
     def _no_secrets(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if not _ENV_NAME.fullmatch(name):
-                raise ValueError(f"{name!r} is not an environment variable name")
-            if is_secret_name(name):
-                raise ValueError(
-                    f"{name} holds a secret, which is never written in the configuration: export it "
-                    "and list its name in pass_env"
-                )
-        return value
+        return check_env(value)
 
     @field_validator("pass_env")
     @classmethod
     def _pass_env(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not _ENV_GLOB.fullmatch(name):
-                raise ValueError(f"{name!r} is not an environment variable name (or a glob such as AWS_*)")
-        return value
+        return check_pass_env(value)
 
     @field_validator("headers")
     @classmethod
