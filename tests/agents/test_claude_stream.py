@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from aifactory.agents.base import ToolCall
+from aifactory.agents.base import Ending, ToolCall
 from aifactory.agents.claude_code import TESTED_VERSION
-from aifactory.agents.claude_stream import ClaudeStream, Ending, conclude
+from aifactory.agents.claude_stream import ClaudeStream, conclude
 from tests.agents.claude import RESET, ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude-code"

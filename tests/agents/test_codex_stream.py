@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aifactory.agents.base import ToolCall
-from aifactory.agents.claude_stream import Ending
+from aifactory.agents.base import Ending, ToolCall
 from aifactory.agents.codex_stream import CodexStream, conclude, reset_time
 
 FIXTURES = Path(__file__).parent / "fixtures" / "codex"

@@ -6,8 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aifactory.agents.base import ToolCall
-from aifactory.agents.claude_stream import Ending
+from aifactory.agents.base import Ending, ToolCall
 from aifactory.agents.gemini_stream import GeminiStream, conclude
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gemini"

@@ -16,8 +16,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from aifactory.agents.base import ToolCall, ToolSink, ignore_tool
-from aifactory.agents.claude_stream import Ending
+from aifactory.agents.base import Ending, ToolCall, ToolSink, ignore_tool
 from aifactory.domain.usage import Usage
 
 _TOKENS = re.compile(

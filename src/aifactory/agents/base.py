@@ -111,6 +111,20 @@ class StepOutcome(BaseModel):
     session_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Ending:
+    """How an external agent's run ended, as its output parser judged it: `ok`, or a reason;
+    `limited` runs go to the next choice (from `until`)."""
+
+    ok: bool
+    text: str
+    """The agent's final answer on success, else the reason the step failed."""
+    limited: bool = False
+    until: datetime | None = None
+    login: bool = False
+    """The CLI is not logged in or its key was refused: a setup problem, not a limit."""
+
+
 class AgentFailed(StepError):
     """An external agent's run ended without finishing the step; what it spent is in `outcome`.
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from aifactory.agents.base import ToolCall, ToolSink, ignore_tool
+from aifactory.agents.base import Ending, ToolCall, ToolSink, ignore_tool
 from aifactory.domain.usage import Usage
 
 _LIMIT_TEXT = re.compile(r"You've hit your .*limit|usage limit reached", re.IGNORECASE)
@@ -163,19 +163,6 @@ def usage_of(raw: dict[str, Any]) -> Usage:
         cache_read_tokens=read,
         cache_write_tokens=written,
     )
-
-
-@dataclass(frozen=True)
-class Ending:
-    """How a run ended: `ok`, or a reason; `limited` runs go to the next choice (from `until`)."""
-
-    ok: bool
-    text: str
-    """The agent's final answer on success, else the reason the step failed."""
-    limited: bool = False
-    until: datetime | None = None
-    login: bool = False
-    """The CLI is not logged in or its key was refused: a setup problem, not a limit."""
 
 
 def conclude(stream: ClaudeStream, exit_code: int | None, stderr: str = "") -> Ending:

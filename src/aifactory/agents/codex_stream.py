@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aifactory.agents.base import ToolCall, ToolSink, ignore_tool
-from aifactory.agents.claude_stream import Ending
+from aifactory.agents.base import Ending, ToolCall, ToolSink, ignore_tool
 from aifactory.domain.usage import Usage
 
 _TOOL_ITEMS = frozenset({"command_execution", "file_change", "mcp_tool_call", "web_search"})

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from aifactory.agents.base import ToolCall, ToolSink, ignore_tool
-from aifactory.agents.claude_stream import Ending
+from aifactory.agents.base import Ending, ToolCall, ToolSink, ignore_tool
 from aifactory.domain.usage import Usage
 
 _RETRY_AFTER = re.compile(r"(?:Suggested retry after|Please retry in) ([0-9.]+)(ms|s)\b")

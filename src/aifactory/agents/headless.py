@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from aifactory.agents.base import AgentFailed, StepJob, StepOutcome
-from aifactory.agents.claude_stream import Ending
+from aifactory.agents.base import AgentFailed, Ending, StepJob, StepOutcome
 from aifactory.agents.pipe import exit_code, lines
 from aifactory.workspace.sandbox import open_confined
 
